@@ -11,6 +11,8 @@ use crate::{Diagnostic, Language, SourceMap, Span};
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Analysis {
     pub language: Option<Language>,
+    /// The part of the query text this analysis covers (a text may hold several queries).
+    pub span: Span,
     /// `let` bindings, macros, lists: shown before the stages.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub parameters: Vec<Parameter>,
@@ -47,6 +49,7 @@ impl Analysis {
 
     /// Calls `visit` on every span in the analysis.
     pub fn visit_spans(&mut self, visit: &mut impl FnMut(&mut Span)) {
+        visit(&mut self.span);
         for parameter in &mut self.parameters {
             visit(&mut parameter.span);
             for value in &mut parameter.values {

@@ -223,6 +223,11 @@ pub struct Query {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     pub language: Language,
+    /// For YAML streams with several documents (Sigma collections): the index of this rule's
+    /// document. The query text is then the whole file and the engine merges `action: global`
+    /// documents itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document: Option<u32>,
     /// The decoded text the parser reads.
     pub text: String,
     /// Where the query sits in the file (the whole encoded value or fence content).
@@ -274,4 +279,36 @@ pub struct MacroDefinition {
     pub definition: String,
     /// Path of the file that defines it, inside the repository.
     pub path: String,
+}
+
+/// A file under a source that did not become a rule, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkippedFile {
+    /// Path inside the repository, with `/` separators.
+    pub path: String,
+    pub reason: String,
+}
+
+/// A source as read: where it comes from and what became of its files.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SourceInfo {
+    pub name: String,
+    /// URL-safe name used in rule ids and page paths.
+    pub slug: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repository_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub license: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// Files looked at (rules, skipped files and files read as context such as macros).
+    pub files_seen: u64,
+    pub rules: u64,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<SkippedFile>,
+    /// Minimum number of rules this source should yield (from the sources file), if declared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expect_rules_at_least: Option<u64>,
 }
