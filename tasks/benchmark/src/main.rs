@@ -1,1 +1,18 @@
-fn main() {}
+//! Parses a whole corpus with detwiki and with the reference parser in the same run and prints
+//! queries (or rules) per second for both and the ratio.
+//!
+//! Usage: `cargo run --release -p detwiki-benchmark -- <kql|sigma> [--shared DIR]`.
+
+mod kql;
+mod sigma;
+
+fn main() -> anyhow::Result<()> {
+    let mut arguments = std::env::args().skip(1);
+    let language = arguments.next().unwrap_or_default();
+    let rest: Vec<String> = arguments.collect();
+    match language.as_str() {
+        "kql" => kql::run(&rest),
+        "sigma" => sigma::run(&rest),
+        other => anyhow::bail!("detwiki-benchmark: unknown language `{other}` (expected kql or sigma)"),
+    }
+}
