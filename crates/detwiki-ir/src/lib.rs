@@ -32,7 +32,8 @@ pub use analysis::{
 };
 pub use diagnostic::{Diagnostic, Label, Severity};
 pub use rule::{
-    BodyFormat, DeclaredDataSource, Family, Language, MacroDefinition, Metadata, Provenance, Query, Rule, SourceContext,
+    BodyFormat, DeclaredDataSource, Family, Language, MacroDefinition, Metadata, Provenance, Query, Rule, SkippedFile,
+    SourceContext, SourceInfo,
 };
 pub use source_map::{Segment, SourceMap};
 pub use span::{LineColumn, LineIndex, Span};
