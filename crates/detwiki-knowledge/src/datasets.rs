@@ -1,0 +1,374 @@
+//! Dataset -> event maps: which telemetry events a dataset a query reads can hold, for every
+//! language, each with the reason (`data/datasets.json`, hand-written).
+
+use std::collections::BTreeMap;
+
+use detwiki_ir::Family;
+use serde::{Deserialize, Serialize};
+
+use crate::events::{EventCatalog, EventKey, split_event_reference};
+use crate::fields::family_key;
+use crate::tables::Tables;
+
+/// The serialized maps.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DatasetMapData {
+    pub entries: Vec<DatasetMapEntry>,
+}
+
+/// One dataset (or family of datasets) and the events it holds.
+///
+/// An entry applies when every criterion it sets holds: `dataset` (the name, case-insensitively;
+/// Kusto function names also ignore `_` and read `ASim` as `im`), `dataset_prefix`, and `match`
+/// (dataset attributes such as Sigma `category`; when the caller has no attributes, a value may
+/// also appear as a `/`- or `:`-separated part of the name). The most specific applicable entries
+/// win.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DatasetMapEntry {
+    pub family: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dataset: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dataset_prefix: Option<String>,
+    #[serde(default, rename = "match", skip_serializing_if = "BTreeMap::is_empty")]
+    pub attributes: BTreeMap<String, String>,
+    /// A Defender XDR table: one row per ActionType the query narrows to (or `any`), plus the
+    /// native events of those ActionTypes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table: Option<String>,
+    /// The provider whose event IDs the `narrow_by` values are.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
+    /// Narrowing keys whose values name the provider (`Channel`, `Provider`, `source`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub providers_from: Vec<String>,
+    /// Narrowing keys whose values are event IDs or ActionTypes (`EventID`, `EventCode`,
+    /// `ActionType`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub narrow_by: Vec<String>,
+    /// Title of the `any` row.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Events the dataset holds whatever the query narrows to.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<MappedEvent>,
+    pub reason: String,
+}
+
+/// An event a dataset holds, with why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MappedEvent {
+    pub provider: String,
+    /// Event ID, ActionType or `any`.
+    pub event: String,
+    pub reason: String,
+}
+
+/// One event-coverage row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventRow {
+    /// Short provider name (`Sysmon`, `Security`, `DeviceNetworkEvents`), or the name as written
+    /// when no provider is known.
+    pub provider: String,
+    /// `Sysmon`, `Windows event log`, `Microsoft Defender XDR`, `Microsoft Sentinel`, or empty.
+    pub product: String,
+    /// Event ID, ActionType, or `any`.
+    pub event: String,
+    pub title: String,
+    /// Why the dataset holds this event.
+    pub reason: String,
+    /// The provider and event are in the catalog (an `any` row counts as known when its provider
+    /// or table is).
+    pub known: bool,
+}
+
+impl EventRow {
+    pub fn is_any(&self) -> bool {
+        self.event == ANY
+    }
+}
+
+/// The event of a row that stands for every event of its provider or table.
+pub const ANY: &str = "any";
+
+/// Names detwiki gives to Sigma products so that a bare name (`windows/process_creation`) can be
+/// split without attributes.
+#[derive(Debug, Clone, Default)]
+pub struct DatasetMaps {
+    data: DatasetMapData,
+}
+
+impl DatasetMaps {
+    pub fn from_data(data: DatasetMapData) -> DatasetMaps {
+        DatasetMaps { data }
+    }
+
+    pub fn entries(&self) -> &[DatasetMapEntry] {
+        &self.data.entries
+    }
+
+    /// Rows for one dataset. See [`crate::Knowledge::events_for_dataset`].
+    pub(crate) fn rows(
+        &self,
+        catalog: &EventCatalog,
+        tables: &Tables,
+        family: Family,
+        name: &str,
+        attributes: &BTreeMap<String, String>,
+        narrowing: &[(&str, &str)],
+    ) -> Vec<EventRow> {
+        let key = family_key(family);
+        let applicable: Vec<(usize, &DatasetMapEntry)> = self
+            .data
+            .entries
+            .iter()
+            .filter(|entry| entry.family == key)
+            .filter_map(|entry| specificity(entry, family, name, attributes).map(|score| (score, entry)))
+            .collect();
+        let best = applicable.iter().map(|(score, _)| *score).max();
+        let mut rows = Vec::new();
+        for (_, entry) in applicable.iter().filter(|(score, _)| Some(*score) == best) {
+            entry_rows(catalog, entry, narrowing, &mut rows);
+        }
+        if rows.is_empty() {
+            fallback_rows(catalog, tables, family, name, narrowing, &mut rows);
+        }
+        dedup_rows(rows)
+    }
+}
+
+/// How specific an applicable entry is (the number of criteria it sets), or `None` when it does
+/// not apply.
+fn specificity(
+    entry: &DatasetMapEntry,
+    family: Family,
+    name: &str,
+    attributes: &BTreeMap<String, String>,
+) -> Option<usize> {
+    let mut score = 0;
+    if let Some(dataset) = &entry.dataset {
+        if normalize_name(family, dataset) != normalize_name(family, name) {
+            return None;
+        }
+        score += 2;
+    }
+    if let Some(prefix) = &entry.dataset_prefix {
+        if !normalize_name(family, name).starts_with(&normalize_name(family, prefix)) {
+            return None;
+        }
+        score += 1;
+    }
+    let parts: Vec<&str> = name.split(['/', ':']).map(str::trim).filter(|part| !part.is_empty()).collect();
+    for (key, value) in &entry.attributes {
+        let given = attributes.iter().find(|(given_key, _)| given_key.eq_ignore_ascii_case(key)).map(|(_, v)| v);
+        let holds = match given {
+            Some(given) => given.trim().eq_ignore_ascii_case(value),
+            None => attributes.is_empty() && parts.iter().any(|part| part.eq_ignore_ascii_case(value)),
+        };
+        if !holds {
+            return None;
+        }
+        score += 1;
+    }
+    (score > 0).then_some(score)
+}
+
+/// Kusto function names are compared without `_` and with `ASim` read as `im`
+/// (`_Im_ProcessCreate`, `imProcessCreate`, `ASimProcessCreate` are one parser family); other names
+/// case-insensitively.
+fn normalize_name(family: Family, name: &str) -> String {
+    let lower = name.trim().to_ascii_lowercase();
+    if family != Family::Kusto {
+        return lower;
+    }
+    let compact: String = lower.chars().filter(|c| *c != '_').collect();
+    match compact.strip_prefix("asim") {
+        Some(rest) => format!("im{rest}"),
+        None => compact,
+    }
+}
+
+/// The narrowing values whose key is one of `keys` (case-insensitive), in order, without repeats.
+fn values_for<'a>(narrowing: &[(&str, &'a str)], keys: &[String]) -> Vec<&'a str> {
+    let mut values: Vec<&str> = Vec::new();
+    for (key, value) in narrowing {
+        if keys.iter().any(|wanted| wanted.eq_ignore_ascii_case(key)) && !values.contains(value) {
+            values.push(value);
+        }
+    }
+    values
+}
+
+fn entry_rows(catalog: &EventCatalog, entry: &DatasetMapEntry, narrowing: &[(&str, &str)], rows: &mut Vec<EventRow>) {
+    let narrowed = values_for(narrowing, &entry.narrow_by);
+    let narrowing_text = |value: &str| {
+        let keys = entry.narrow_by.join("/");
+        format!("{}; narrowed by {keys} == {value}", entry.reason)
+    };
+    if let Some(table) = &entry.table {
+        if narrowed.is_empty() {
+            rows.push(any_row(catalog, table, entry.title.as_deref(), &entry.reason));
+            push_mapped(catalog, &entry.events, rows);
+        } else {
+            for value in narrowed {
+                rows.push(event_row(catalog, table, value, &narrowing_text(value)));
+                native_rows(catalog, table, value, rows);
+            }
+        }
+        return;
+    }
+    let mut providers: Vec<String> = entry.provider.iter().cloned().collect();
+    for value in values_for(narrowing, &entry.providers_from) {
+        let provider = catalog.provider(value).map_or_else(|| value.to_owned(), |provider| provider.name.clone());
+        if !providers.contains(&provider) {
+            providers.push(provider);
+        }
+    }
+    for provider in &providers {
+        if narrowed.is_empty() {
+            rows.push(any_row(catalog, provider, entry.title.as_deref(), &entry.reason));
+        } else {
+            for value in &narrowed {
+                rows.push(event_row(catalog, provider, value, &narrowing_text(value)));
+            }
+        }
+    }
+    if providers.is_empty() && !entry.providers_from.is_empty() && entry.events.is_empty() {
+        rows.push(EventRow {
+            provider: "Windows event log".to_owned(),
+            product: "Windows event log".to_owned(),
+            event: ANY.to_owned(),
+            title: entry.title.clone().unwrap_or_else(|| "any event".to_owned()),
+            reason: format!("{}; no provider or channel filter narrows it", entry.reason),
+            known: false,
+        });
+    }
+    if providers.is_empty() || narrowed.is_empty() {
+        push_mapped(catalog, &entry.events, rows);
+    }
+}
+
+fn push_mapped(catalog: &EventCatalog, events: &[MappedEvent], rows: &mut Vec<EventRow>) {
+    for mapped in events {
+        if mapped.event == ANY {
+            rows.push(any_row(catalog, &mapped.provider, None, &mapped.reason));
+        } else {
+            rows.push(event_row(catalog, &mapped.provider, &mapped.event, &mapped.reason));
+        }
+    }
+}
+
+/// The native Windows events the catalog links to a Defender ActionType.
+fn native_rows(catalog: &EventCatalog, table: &str, action_type: &str, rows: &mut Vec<EventRow>) {
+    let Some((_, event)) = catalog.event(table, action_type) else { return };
+    for native in &event.native {
+        let Some((provider, id)) = split_event_reference(native) else { continue };
+        let reason = format!("records the same activity as {table} ActionType {} (defender-actiontypes)", event.id);
+        rows.push(event_row(catalog, provider, id, &reason));
+    }
+}
+
+fn any_row(catalog: &EventCatalog, provider: &str, title: Option<&str>, reason: &str) -> EventRow {
+    let known = catalog.provider(provider);
+    let any_title = match known.map(|provider| provider.key) {
+        Some(EventKey::ActionType) => "any ActionType",
+        _ => "any event",
+    };
+    EventRow {
+        provider: known.map_or_else(|| provider.to_owned(), |known| known.name.clone()),
+        product: known.map(|known| known.product.clone()).unwrap_or_default(),
+        event: ANY.to_owned(),
+        title: match title {
+            Some(title) => format!("{title} ({any_title})"),
+            None => any_title.to_owned(),
+        },
+        reason: reason.to_owned(),
+        known: known.is_some(),
+    }
+}
+
+fn event_row(catalog: &EventCatalog, provider: &str, id: &str, reason: &str) -> EventRow {
+    let known_provider = catalog.provider(provider);
+    let known_event = known_provider.and_then(|provider| provider.event(id));
+    EventRow {
+        provider: known_provider.map_or_else(|| provider.to_owned(), |known| known.name.clone()),
+        product: known_provider.map(|known| known.product.clone()).unwrap_or_default(),
+        event: known_event.map_or_else(|| id.trim().to_owned(), |event| event.id.clone()),
+        title: known_event.map_or_else(|| "not in the event catalog".to_owned(), |event| event.title.clone()),
+        reason: reason.to_owned(),
+        known: known_event.is_some(),
+    }
+}
+
+/// Rows when no entry applies: a known Defender table or Sentinel table is its own event source;
+/// anything else is one unknown row, so nothing is dropped.
+fn fallback_rows(
+    catalog: &EventCatalog,
+    tables: &Tables,
+    family: Family,
+    name: &str,
+    narrowing: &[(&str, &str)],
+    rows: &mut Vec<EventRow>,
+) {
+    if family == Family::Kusto {
+        if let Some(provider) = catalog.provider(name).filter(|provider| provider.key == EventKey::ActionType) {
+            let entry = DatasetMapEntry {
+                family: family_key(family).to_owned(),
+                dataset: Some(provider.name.clone()),
+                dataset_prefix: None,
+                attributes: BTreeMap::new(),
+                table: Some(provider.name.clone()),
+                provider: None,
+                providers_from: Vec::new(),
+                narrow_by: vec!["ActionType".to_owned()],
+                title: None,
+                events: Vec::new(),
+                reason: format!("{} table read as itself", provider.product),
+            };
+            entry_rows(catalog, &entry, narrowing, rows);
+            return;
+        }
+        if let Some(table) = tables.table(name) {
+            let product = match table.environment {
+                crate::tables::TableEnvironment::DefenderXdr => "Microsoft Defender XDR",
+                crate::tables::TableEnvironment::Sentinel => "Microsoft Sentinel",
+            };
+            rows.push(EventRow {
+                provider: table.name.clone(),
+                product: product.to_owned(),
+                event: ANY.to_owned(),
+                title: "any row".to_owned(),
+                reason: format!("{product} table read as itself"),
+                known: true,
+            });
+            return;
+        }
+    }
+    rows.push(EventRow {
+        provider: name.to_owned(),
+        product: String::new(),
+        event: ANY.to_owned(),
+        title: "unknown dataset".to_owned(),
+        reason: format!("no event mapping is known for the {} dataset {name}", family.display_name()),
+        known: false,
+    });
+}
+
+/// Keeps the first row of each (provider, event), joining the reasons of later duplicates.
+fn dedup_rows(rows: Vec<EventRow>) -> Vec<EventRow> {
+    let mut result: Vec<EventRow> = Vec::new();
+    for row in rows {
+        match result
+            .iter_mut()
+            .find(|kept| kept.provider == row.provider && kept.event.eq_ignore_ascii_case(&row.event))
+        {
+            Some(kept) => {
+                if !kept.reason.contains(&row.reason) {
+                    kept.reason = format!("{}; {}", kept.reason, row.reason);
+                }
+            }
+            None => result.push(row),
+        }
+    }
+    result
+}

@@ -1,0 +1,330 @@
+//! The canonical field taxonomy: raw field names per language and dataset -> snake_case entity
+//! attributes (`process_name`, `parent_process_command_line`, `dst_port`), the canonical fields
+//! each event carries, and the fit of an event for the fields a rule reads.
+//!
+//! The mapping is data (`data/fields.json`, hand-written, documented in `docs/semantics.md`)
+//! because the same raw name means different things in different datasets:
+//! `InitiatingProcessFileName` is the parent in DeviceProcessEvents and the acting process in
+//! DeviceNetworkEvents.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use detwiki_ir::Family;
+use serde::{Deserialize, Serialize};
+
+/// The serialized taxonomy (`data/fields.json`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FieldTaxonomyData {
+    /// Every canonical field with what it means.
+    pub canonical: Vec<CanonicalField>,
+    /// `[derived, from]`: a field that can be computed from another one (`process_name` from
+    /// `process_path`), so an event carrying the second also fits rules reading the first.
+    #[serde(default)]
+    pub derived: Vec<(String, String)>,
+    /// Named raw -> canonical maps that datasets and events combine.
+    pub sets: BTreeMap<String, BTreeMap<String, String>>,
+    /// Which sets apply to which dataset of which language, most specific entries first.
+    pub datasets: Vec<DatasetFields>,
+    /// Which sets apply to the raw fields of which event.
+    pub events: Vec<EventFields>,
+    /// Fields every event of a provider carries without listing them (the event envelope).
+    #[serde(default)]
+    pub envelope: Vec<ProviderEnvelope>,
+    /// Where to find fields an event lacks.
+    #[serde(default)]
+    pub correlations: Vec<Correlation>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CanonicalField {
+    pub name: String,
+    /// `process`, `parent_process`, `network`, `file`, `registry`, `user`, `host`, ...
+    pub entity: String,
+    pub meaning: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DatasetFields {
+    /// `kusto`, `sigma`, `splunk`, `elastic`, `yaral`.
+    pub family: String,
+    /// The dataset name (`DeviceProcessEvents`, a Sigma category or service, a UDM event type), or
+    /// `*` for every dataset of the language.
+    pub dataset: String,
+    pub sets: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventFields {
+    pub provider: String,
+    /// Event ID or ActionType, or `*` for every event of the provider.
+    pub event: String,
+    pub sets: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProviderEnvelope {
+    pub provider: String,
+    pub fields: Vec<String>,
+}
+
+/// An event that supplies fields another event of the same provider lacks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Correlation {
+    pub provider: String,
+    /// The event to correlate with.
+    pub event: String,
+    /// Canonical fields (or prefixes ending in `*`) the correlation supplies.
+    pub supplies: Vec<String>,
+    /// How the two events are joined, said for people (`ProcessGuid`).
+    pub join: String,
+}
+
+/// How well an event fits the canonical fields a rule reads on a dataset.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "fit", rename_all = "snake_case")]
+pub enum Fit {
+    /// The event carries every field.
+    Full,
+    /// Some fields are missing; `correlate_with` names an event of the same provider that has them
+    /// (`Sysmon 1`), with the join, when one exists.
+    Partial {
+        missing: Vec<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        correlate_with: Option<CorrelationHint>,
+    },
+    /// The event's fields are not known (`any` rows, unknown events): nothing can be said.
+    Unknown,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CorrelationHint {
+    pub provider: String,
+    pub event: String,
+    pub join: String,
+}
+
+/// The family name used in `data/fields.json` and `data/datasets.json`.
+pub(crate) fn family_key(family: Family) -> &'static str {
+    family.as_str()
+}
+
+/// Indexed taxonomy.
+#[derive(Debug, Clone, Default)]
+pub struct FieldTaxonomy {
+    data: FieldTaxonomyData,
+    canonical_names: BTreeSet<String>,
+}
+
+impl FieldTaxonomy {
+    pub fn from_data(data: FieldTaxonomyData) -> FieldTaxonomy {
+        let canonical_names = data.canonical.iter().map(|field| field.name.clone()).collect();
+        FieldTaxonomy { data, canonical_names }
+    }
+
+    pub fn data(&self) -> &FieldTaxonomyData {
+        &self.data
+    }
+
+    /// Whether `name` is a canonical field of the taxonomy.
+    pub fn is_canonical(&self, name: &str) -> bool {
+        self.canonical_names.contains(name)
+    }
+
+    /// The canonical name of `raw_field` on `dataset` of `family`. The dataset-specific sets are
+    /// tried before the language-wide ones. Exact names first, then ASCII case-insensitively
+    /// (Sigma and Elastic field names are not case-sensitive in practice; Kusto columns are, and
+    /// their exact match wins).
+    pub fn canonical_field(&self, family: Family, dataset: &str, raw_field: &str) -> Option<&str> {
+        let raw = normalize_raw_field(family, raw_field);
+        let sets = self.sets_for_dataset(family, dataset);
+        self.lookup(&sets, raw)
+    }
+
+    fn lookup<'a>(&'a self, sets: &[&'a str], raw: &str) -> Option<&'a str> {
+        for set in sets {
+            if let Some(canonical) = self.data.sets.get(*set).and_then(|map| map.get(raw)) {
+                return Some(canonical);
+            }
+        }
+        for set in sets {
+            if let Some(map) = self.data.sets.get(*set) {
+                if let Some((_, canonical)) = map.iter().find(|(name, _)| name.eq_ignore_ascii_case(raw)) {
+                    return Some(canonical);
+                }
+            }
+        }
+        None
+    }
+
+    /// The sets for a dataset: entries naming it (case-insensitively; for Sigma any `/`- or
+    /// `:`-separated part of the name, so `windows/process_creation` finds `process_creation`)
+    /// in file order, then the `*` entries.
+    fn sets_for_dataset(&self, family: Family, dataset: &str) -> Vec<&str> {
+        let key = family_key(family);
+        let parts: Vec<&str> =
+            dataset.split(['/', ':', ' ', ',']).map(str::trim).filter(|part| !part.is_empty()).collect();
+        let mut sets = Vec::new();
+        let entries = self.data.datasets.iter().filter(|entry| entry.family == key);
+        for entry in entries.clone().filter(|entry| entry.dataset != "*") {
+            let named = entry.dataset.eq_ignore_ascii_case(dataset.trim())
+                || parts.iter().any(|part| entry.dataset.eq_ignore_ascii_case(part));
+            if named {
+                sets.extend(entry.sets.iter().map(String::as_str));
+            }
+        }
+        for entry in entries.filter(|entry| entry.dataset == "*") {
+            sets.extend(entry.sets.iter().map(String::as_str));
+        }
+        sets
+    }
+
+    /// The canonical name of a raw field of an event (`Image` of `Sysmon 3` -> `process_path`).
+    pub fn canonical_event_field(&self, provider: &str, event: &str, raw_field: &str) -> Option<&str> {
+        let sets = self.sets_for_event(provider, event);
+        self.lookup(&sets, raw_field)
+    }
+
+    fn sets_for_event(&self, provider: &str, event: &str) -> Vec<&str> {
+        let mut sets = Vec::new();
+        let entries = self.data.events.iter().filter(|entry| entry.provider.eq_ignore_ascii_case(provider));
+        for entry in entries.clone().filter(|entry| entry.event != "*") {
+            if entry.event.eq_ignore_ascii_case(event) {
+                sets.extend(entry.sets.iter().map(String::as_str));
+            }
+        }
+        for entry in entries.filter(|entry| entry.event == "*") {
+            sets.extend(entry.sets.iter().map(String::as_str));
+        }
+        sets
+    }
+
+    /// Canonical fields from raw ones, plus the envelope of the provider and every field derivable
+    /// from those (`process_name` from `process_path`).
+    pub(crate) fn canonical_fields_of(&self, provider: &str, event: &str, raw_fields: &[&str]) -> BTreeSet<String> {
+        let mut fields: BTreeSet<String> = raw_fields
+            .iter()
+            .filter_map(|raw| self.canonical_event_field(provider, event, raw))
+            .map(str::to_owned)
+            .collect();
+        for envelope in self.data.envelope.iter().filter(|envelope| envelope.provider.eq_ignore_ascii_case(provider)) {
+            fields.extend(envelope.fields.iter().cloned());
+        }
+        // Derivations can chain (path -> name); a few rounds reach the fixed point.
+        for _ in 0..4 {
+            let before = fields.len();
+            for (derived, from) in &self.data.derived {
+                if fields.contains(from) {
+                    fields.insert(derived.clone());
+                }
+            }
+            if fields.len() == before {
+                break;
+            }
+        }
+        fields
+    }
+
+    /// The correlation that supplies every one of `missing` for `provider`, other than `event`
+    /// itself, checked against the fields the target event carries.
+    pub(crate) fn correlation_for(
+        &self,
+        provider: &str,
+        event: &str,
+        missing: &[String],
+        fields_of: impl Fn(&str, &str) -> Option<BTreeSet<String>>,
+    ) -> Option<CorrelationHint> {
+        self.data
+            .correlations
+            .iter()
+            .filter(|correlation| correlation.provider.eq_ignore_ascii_case(provider))
+            .filter(|correlation| !correlation.event.eq_ignore_ascii_case(event))
+            .find(|correlation| {
+                let supplies = |field: &String| {
+                    correlation.supplies.iter().any(|pattern| match pattern.strip_suffix('*') {
+                        Some(prefix) => field.starts_with(prefix),
+                        None => pattern == field,
+                    })
+                };
+                let carried = fields_of(&correlation.provider, &correlation.event).unwrap_or_default();
+                missing.iter().all(|field| supplies(field) && carried.contains(field))
+            })
+            .map(|correlation| CorrelationHint {
+                provider: correlation.provider.clone(),
+                event: correlation.event.clone(),
+                join: correlation.join.clone(),
+            })
+    }
+}
+
+/// Strips what is not part of the field name itself: a Splunk data-model dataset prefix
+/// (`Processes.process_name` -> `process_name`) and a YARA-L event variable (`$e.principal.ip` ->
+/// `principal.ip`).
+fn normalize_raw_field(family: Family, raw_field: &str) -> &str {
+    let raw = raw_field.trim();
+    match family {
+        Family::Splunk => raw.rsplit_once('.').map_or(raw, |(_, name)| name),
+        Family::Yaral => match raw.strip_prefix('$') {
+            Some(rest) => rest.split_once('.').map_or(rest, |(_, name)| name),
+            None => raw,
+        },
+        _ => raw,
+    }
+}
+
+/// The file name at the end of a Windows or POSIX path, when `value` is a path-suffix pattern
+/// that names exactly one file: `\msiexec.exe` -> `msiexec.exe`, `C:\Windows\System32\msiexec.exe`
+/// -> `msiexec.exe`, `/usr/bin/curl` -> `curl`. `None` when nothing follows the last separator or
+/// the value has no separator (`msiexec.exe` alone is not a path suffix: `xmsiexec.exe` ends with
+/// it too).
+///
+/// This is the equivalence behind PRODUCT.md §5: `Image|endswith: '\msiexec.exe'` (a
+/// `process_path ends_with` predicate) matches exactly the events where `process_name eq
+/// msiexec.exe`, case-insensitively.
+pub fn path_suffix_file_name(value: &str) -> Option<&str> {
+    let index = value.rfind(['\\', '/'])?;
+    let name = value.get(index + 1..)?;
+    let valid = !name.is_empty() && !name.contains(['*', '?']);
+    valid.then_some(name)
+}
+
+/// For a path field, the canonical name field the path-suffix equivalence turns it into:
+/// `process_path` -> `process_name`, `parent_process_path` -> `parent_process_name`,
+/// `file_path` -> `file_name`, `module_path` -> `module_name`, `target_process_path` ->
+/// `target_process_name`.
+pub fn name_field_of_path_field(canonical_path_field: &str) -> Option<&'static str> {
+    Some(match canonical_path_field {
+        "process_path" => "process_name",
+        "parent_process_path" => "parent_process_name",
+        "grandparent_process_path" => "grandparent_process_name",
+        "target_process_path" => "target_process_name",
+        "file_path" => "file_name",
+        "module_path" => "module_name",
+        "service_path" => "service_file_name",
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_suffixes() {
+        assert_eq!(path_suffix_file_name("\\msiexec.exe"), Some("msiexec.exe"));
+        assert_eq!(path_suffix_file_name("C:\\Windows\\System32\\msiexec.exe"), Some("msiexec.exe"));
+        assert_eq!(path_suffix_file_name("/usr/bin/curl"), Some("curl"));
+        assert_eq!(path_suffix_file_name("msiexec.exe"), None);
+        assert_eq!(path_suffix_file_name("\\"), None);
+        assert_eq!(path_suffix_file_name("\\*.exe"), None);
+    }
+
+    #[test]
+    fn raw_field_prefixes() {
+        assert_eq!(normalize_raw_field(Family::Splunk, "Processes.process_name"), "process_name");
+        assert_eq!(
+            normalize_raw_field(Family::Yaral, "$e.target.process.file.full_path"),
+            "target.process.file.full_path"
+        );
+        assert_eq!(normalize_raw_field(Family::Elastic, "process.parent.name"), "process.parent.name");
+    }
+}

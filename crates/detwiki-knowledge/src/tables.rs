@@ -1,0 +1,113 @@
+//! Table schemas: Defender XDR advanced-hunting tables and Log Analytics / Sentinel tables with
+//! typed columns.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::events::Attribution;
+
+/// The serialized schemas (`data/tables.json`). Columns are `[name, type]` pairs in schema order
+/// to keep the file small.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TableSchemaData {
+    #[serde(default)]
+    pub attribution: Vec<Attribution>,
+    /// Environment (`m365` for Defender XDR, `sentinel`) -> table -> columns.
+    pub environments: BTreeMap<String, BTreeMap<String, Vec<(String, String)>>>,
+}
+
+/// One typed column.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Column {
+    pub name: String,
+    /// Kusto scalar type: `string`, `long`, `int`, `real`, `bool`, `datetime`, `dynamic`, `guid`,
+    /// `timespan`.
+    pub r#type: String,
+}
+
+/// Which product a table belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TableEnvironment {
+    /// Defender XDR advanced hunting (`m365`).
+    DefenderXdr,
+    /// Log Analytics / Microsoft Sentinel.
+    Sentinel,
+}
+
+impl TableEnvironment {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TableEnvironment::DefenderXdr => "m365",
+            TableEnvironment::Sentinel => "sentinel",
+        }
+    }
+}
+
+/// A table with its columns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Table {
+    pub name: String,
+    pub environment: TableEnvironment,
+    pub columns: Vec<Column>,
+}
+
+impl Table {
+    /// A column by exact name (Kusto column names are case-sensitive).
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|column| column.name == name)
+    }
+}
+
+/// Indexed schemas. Defender XDR wins when a table exists in both environments (Device* tables
+/// are also exported to Sentinel with the same columns).
+#[derive(Debug, Clone, Default)]
+pub struct Tables {
+    attribution: Vec<Attribution>,
+    tables: BTreeMap<String, Table>,
+    lower_case: BTreeMap<String, String>,
+}
+
+impl Tables {
+    pub fn from_data(data: TableSchemaData) -> Tables {
+        let mut tables = BTreeMap::new();
+        for (environment_name, environment) in
+            [("sentinel", TableEnvironment::Sentinel), ("m365", TableEnvironment::DefenderXdr)]
+        {
+            let Some(entries) = data.environments.get(environment_name) else { continue };
+            for (name, columns) in entries {
+                let columns = columns
+                    .iter()
+                    .map(|(name, r#type)| Column { name: name.clone(), r#type: r#type.clone() })
+                    .collect();
+                tables.insert(name.clone(), Table { name: name.clone(), environment, columns });
+            }
+        }
+        let lower_case = tables.keys().map(|name| (name.to_ascii_lowercase(), name.clone())).collect();
+        Tables { attribution: data.attribution, tables, lower_case }
+    }
+
+    /// Sources of the schemas and their licenses.
+    pub fn attribution(&self) -> &[Attribution] {
+        &self.attribution
+    }
+
+    /// A table by name; exact first, then case-insensitively (Kusto resolves table names
+    /// case-sensitively, but rule authors sometimes miswrite them; callers can compare `name`).
+    pub fn table(&self, name: &str) -> Option<&Table> {
+        self.tables.get(name).or_else(|| self.tables.get(self.lower_case.get(&name.to_ascii_lowercase())?))
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Table> {
+        self.tables.values()
+    }
+
+    pub fn len(&self) -> usize {
+        self.tables.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.tables.is_empty()
+    }
+}
