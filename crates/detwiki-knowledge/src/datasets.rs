@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::events::{EventCatalog, EventKey, split_event_reference};
 use crate::fields::family_key;
-use crate::tables::Tables;
+use crate::tables::{TableEnvironment, Tables};
 
 /// The serialized maps.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -32,6 +32,18 @@ pub struct DatasetMapEntry {
     pub dataset_prefix: Option<String>,
     #[serde(default, rename = "match", skip_serializing_if = "BTreeMap::is_empty")]
     pub attributes: BTreeMap<String, String>,
+    /// Applies to every dataset of the family, with the lowest specificity (Splunk searches over
+    /// `source`/`sourcetype`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub any: bool,
+    /// Entries of different groups add up (an Elastic index pattern says which product, the EQL
+    /// category which kind of event); within a group the most specific entries win.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub group: String,
+    /// An event-log channel shared by several providers (`System`, `Application`): narrowed event
+    /// IDs are looked up in the providers writing to it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<String>,
     /// A Defender XDR table: one row per ActionType the query narrows to (or `any`), plus the
     /// native events of those ActionTypes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -118,6 +130,9 @@ impl DatasetMaps {
         narrowing: &[(&str, &str)],
     ) -> Vec<EventRow> {
         let key = family_key(family);
+        // Attributes narrow like filters do (a Splunk `sourcetype`, an Elastic `event.code`).
+        let mut narrowing: Vec<(&str, &str)> = narrowing.to_vec();
+        narrowing.extend(attributes.iter().map(|(key, value)| (key.as_str(), value.as_str())));
         let applicable: Vec<(usize, &DatasetMapEntry)> = self
             .data
             .entries
@@ -125,20 +140,27 @@ impl DatasetMaps {
             .filter(|entry| entry.family == key)
             .filter_map(|entry| specificity(entry, family, name, attributes).map(|score| (score, entry)))
             .collect();
-        let best = applicable.iter().map(|(score, _)| *score).max();
+        let mut best: BTreeMap<&str, usize> = BTreeMap::new();
+        for (score, entry) in &applicable {
+            let best_score = best.entry(entry.group.as_str()).or_default();
+            *best_score = (*best_score).max(*score);
+        }
         let mut rows = Vec::new();
-        for (_, entry) in applicable.iter().filter(|(score, _)| Some(*score) == best) {
-            entry_rows(catalog, entry, narrowing, &mut rows);
+        for (score, entry) in &applicable {
+            if best.get(entry.group.as_str()) == Some(score) {
+                entry_rows(catalog, tables, entry, &narrowing, &mut rows);
+            }
         }
         if rows.is_empty() {
-            fallback_rows(catalog, tables, family, name, narrowing, &mut rows);
+            fallback_rows(catalog, tables, family, name, &narrowing, &mut rows);
         }
         dedup_rows(rows)
     }
 }
 
-/// How specific an applicable entry is (the number of criteria it sets), or `None` when it does
-/// not apply.
+/// How specific an applicable entry is, or `None` when it does not apply: 1000 per criterion, plus
+/// the length of a matching prefix so that `logs-endpoint.events.process` beats
+/// `logs-endpoint.events.`.
 fn specificity(
     entry: &DatasetMapEntry,
     family: Family,
@@ -147,16 +169,23 @@ fn specificity(
 ) -> Option<usize> {
     let mut score = 0;
     if let Some(dataset) = &entry.dataset {
-        if normalize_name(family, dataset) != normalize_name(family, name) {
+        let wanted = normalize_name(family, dataset);
+        let named = normalize_name(family, name) == wanted
+            || attributes.values().any(|value| normalize_name(family, value) == wanted);
+        if !named {
             return None;
         }
-        score += 2;
+        score += 2000;
     }
     if let Some(prefix) = &entry.dataset_prefix {
-        if !normalize_name(family, name).starts_with(&normalize_name(family, prefix)) {
+        let prefix = normalize_name(family, prefix);
+        let named = std::iter::once(name)
+            .chain(name.split(',').map(str::trim))
+            .any(|part| normalize_name(family, part).starts_with(&prefix));
+        if !named {
             return None;
         }
-        score += 1;
+        score += 1000 + prefix.len();
     }
     let parts: Vec<&str> = name.split(['/', ':']).map(str::trim).filter(|part| !part.is_empty()).collect();
     for (key, value) in &entry.attributes {
@@ -168,6 +197,9 @@ fn specificity(
         if !holds {
             return None;
         }
+        score += 1000;
+    }
+    if entry.any {
         score += 1;
     }
     (score > 0).then_some(score)
@@ -199,7 +231,13 @@ fn values_for<'a>(narrowing: &[(&str, &'a str)], keys: &[String]) -> Vec<&'a str
     values
 }
 
-fn entry_rows(catalog: &EventCatalog, entry: &DatasetMapEntry, narrowing: &[(&str, &str)], rows: &mut Vec<EventRow>) {
+fn entry_rows(
+    catalog: &EventCatalog,
+    tables: &Tables,
+    entry: &DatasetMapEntry,
+    narrowing: &[(&str, &str)],
+    rows: &mut Vec<EventRow>,
+) {
     let narrowed = values_for(narrowing, &entry.narrow_by);
     let narrowing_text = |value: &str| {
         let keys = entry.narrow_by.join("/");
@@ -207,8 +245,8 @@ fn entry_rows(catalog: &EventCatalog, entry: &DatasetMapEntry, narrowing: &[(&st
     };
     if let Some(table) = &entry.table {
         if narrowed.is_empty() {
-            rows.push(any_row(catalog, table, entry.title.as_deref(), &entry.reason));
-            push_mapped(catalog, &entry.events, rows);
+            rows.push(any_row(catalog, tables, table, entry.title.as_deref(), &entry.reason));
+            push_mapped(catalog, tables, &entry.events, rows);
         } else {
             for value in narrowed {
                 rows.push(event_row(catalog, table, value, &narrowing_text(value)));
@@ -219,23 +257,44 @@ fn entry_rows(catalog: &EventCatalog, entry: &DatasetMapEntry, narrowing: &[(&st
     }
     let mut providers: Vec<String> = entry.provider.iter().cloned().collect();
     for value in values_for(narrowing, &entry.providers_from) {
+        let value = strip_log_prefix(value);
+        if value.is_empty() || value.contains('*') {
+            continue;
+        }
         let provider = catalog.provider(value).map_or_else(|| value.to_owned(), |provider| provider.name.clone());
         if !providers.contains(&provider) {
             providers.push(provider);
         }
     }
+    if providers.is_empty() {
+        if let Some(channel) = &entry.channel {
+            if !narrowed.is_empty() {
+                for value in &narrowed {
+                    let provider = catalog
+                        .providers()
+                        .iter()
+                        .filter(|provider| provider.channel.as_deref() == Some(channel.as_str()))
+                        .find(|provider| provider.event(value).is_some())
+                        .map_or_else(|| channel.clone(), |provider| provider.name.clone());
+                    rows.push(event_row(catalog, &provider, value, &narrowing_text(value)));
+                }
+                return;
+            }
+        }
+    }
     for provider in &providers {
         if narrowed.is_empty() {
-            rows.push(any_row(catalog, provider, entry.title.as_deref(), &entry.reason));
+            rows.push(any_row(catalog, tables, provider, entry.title.as_deref(), &entry.reason));
         } else {
             for value in &narrowed {
                 rows.push(event_row(catalog, provider, value, &narrowing_text(value)));
             }
         }
     }
-    if providers.is_empty() && !entry.providers_from.is_empty() && entry.events.is_empty() {
+    let names_providers = !entry.providers_from.is_empty() || entry.channel.is_some();
+    if providers.is_empty() && names_providers && entry.events.is_empty() {
         rows.push(EventRow {
-            provider: "Windows event log".to_owned(),
+            provider: entry.channel.clone().unwrap_or_else(|| "Windows event log".to_owned()),
             product: "Windows event log".to_owned(),
             event: ANY.to_owned(),
             title: entry.title.clone().unwrap_or_else(|| "any event".to_owned()),
@@ -244,14 +303,26 @@ fn entry_rows(catalog: &EventCatalog, entry: &DatasetMapEntry, narrowing: &[(&st
         });
     }
     if providers.is_empty() || narrowed.is_empty() {
-        push_mapped(catalog, &entry.events, rows);
+        push_mapped(catalog, tables, &entry.events, rows);
     }
 }
 
-fn push_mapped(catalog: &EventCatalog, events: &[MappedEvent], rows: &mut Vec<EventRow>) {
+/// `XmlWinEventLog:Security` -> `Security`: Splunk's Windows sources and sourcetypes prefix the
+/// channel.
+fn strip_log_prefix(value: &str) -> &str {
+    let value = value.trim();
+    for prefix in ["XmlWinEventLog:", "WinEventLog:", "xmlwineventlog:", "wineventlog:"] {
+        if let Some(rest) = value.strip_prefix(prefix) {
+            return rest;
+        }
+    }
+    value
+}
+
+fn push_mapped(catalog: &EventCatalog, tables: &Tables, events: &[MappedEvent], rows: &mut Vec<EventRow>) {
     for mapped in events {
         if mapped.event == ANY {
-            rows.push(any_row(catalog, &mapped.provider, None, &mapped.reason));
+            rows.push(any_row(catalog, tables, &mapped.provider, None, &mapped.reason));
         } else {
             rows.push(event_row(catalog, &mapped.provider, &mapped.event, &mapped.reason));
         }
@@ -268,22 +339,40 @@ fn native_rows(catalog: &EventCatalog, table: &str, action_type: &str, rows: &mu
     }
 }
 
-fn any_row(catalog: &EventCatalog, provider: &str, title: Option<&str>, reason: &str) -> EventRow {
+fn any_row(catalog: &EventCatalog, tables: &Tables, provider: &str, title: Option<&str>, reason: &str) -> EventRow {
     let known = catalog.provider(provider);
+    let table = tables.table(provider);
     let any_title = match known.map(|provider| provider.key) {
         Some(EventKey::ActionType) => "any ActionType",
+        Some(EventKey::Category) => "any category",
+        None if table.is_some() => "any row",
         _ => "any event",
     };
+    let product = match (known, table) {
+        (Some(known), _) => known.product.clone(),
+        (None, Some(table)) => table_product(table.environment).to_owned(),
+        (None, None) => String::new(),
+    };
     EventRow {
-        provider: known.map_or_else(|| provider.to_owned(), |known| known.name.clone()),
-        product: known.map(|known| known.product.clone()).unwrap_or_default(),
+        provider: known.map_or_else(
+            || table.map_or_else(|| provider.to_owned(), |table| table.name.clone()),
+            |known| known.name.clone(),
+        ),
+        product,
         event: ANY.to_owned(),
         title: match title {
             Some(title) => format!("{title} ({any_title})"),
             None => any_title.to_owned(),
         },
         reason: reason.to_owned(),
-        known: known.is_some(),
+        known: known.is_some() || table.is_some(),
+    }
+}
+
+fn table_product(environment: TableEnvironment) -> &'static str {
+    match environment {
+        TableEnvironment::DefenderXdr => "Microsoft Defender XDR",
+        TableEnvironment::Sentinel => "Microsoft Sentinel",
     }
 }
 
@@ -317,6 +406,9 @@ fn fallback_rows(
                 dataset: Some(provider.name.clone()),
                 dataset_prefix: None,
                 attributes: BTreeMap::new(),
+                any: false,
+                group: String::new(),
+                channel: None,
                 table: Some(provider.name.clone()),
                 provider: None,
                 providers_from: Vec::new(),
@@ -325,14 +417,11 @@ fn fallback_rows(
                 events: Vec::new(),
                 reason: format!("{} table read as itself", provider.product),
             };
-            entry_rows(catalog, &entry, narrowing, rows);
+            entry_rows(catalog, tables, &entry, narrowing, rows);
             return;
         }
         if let Some(table) = tables.table(name) {
-            let product = match table.environment {
-                crate::tables::TableEnvironment::DefenderXdr => "Microsoft Defender XDR",
-                crate::tables::TableEnvironment::Sentinel => "Microsoft Sentinel",
-            };
+            let product = table_product(table.environment);
             rows.push(EventRow {
                 provider: table.name.clone(),
                 product: product.to_owned(),

@@ -29,6 +29,8 @@ pub enum EventKey {
     EventId,
     /// Defender XDR `ActionType` values (`ConnectionSuccess`).
     ActionType,
+    /// ECS event categories (`process`, `network`) for products keyed that way (Elastic Defend).
+    Category,
 }
 
 /// A source of events: a Windows event-log provider or a Defender XDR table.

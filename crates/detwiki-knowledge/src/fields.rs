@@ -161,8 +161,11 @@ impl FieldTaxonomy {
     /// in file order, then the `*` entries.
     fn sets_for_dataset(&self, family: Family, dataset: &str) -> Vec<&str> {
         let key = family_key(family);
-        let parts: Vec<&str> =
-            dataset.split(['/', ':', ' ', ',']).map(str::trim).filter(|part| !part.is_empty()).collect();
+        // Kusto names are single identifiers; other languages compose names (`windows/process_creation`,
+        // `Endpoint.Processes`, `logs-endpoint.events.process-*`).
+        let separators: &[char] =
+            if family == Family::Kusto { &['/', ':', ' ', ','] } else { &['/', ':', ' ', ',', '.'] };
+        let parts: Vec<&str> = dataset.split(separators).map(str::trim).filter(|part| !part.is_empty()).collect();
         let mut sets = Vec::new();
         let entries = self.data.datasets.iter().filter(|entry| entry.family == key);
         for entry in entries.clone().filter(|entry| entry.dataset != "*") {
@@ -206,7 +209,9 @@ impl FieldTaxonomy {
             .filter_map(|raw| self.canonical_event_field(provider, event, raw))
             .map(str::to_owned)
             .collect();
-        for envelope in self.data.envelope.iter().filter(|envelope| envelope.provider.eq_ignore_ascii_case(provider)) {
+        let applies =
+            |envelope: &&ProviderEnvelope| envelope.provider == "*" || envelope.provider.eq_ignore_ascii_case(provider);
+        for envelope in self.data.envelope.iter().filter(applies) {
             fields.extend(envelope.fields.iter().cloned());
         }
         // Derivations can chain (path -> name); a few rounds reach the fixed point.
@@ -258,7 +263,8 @@ impl FieldTaxonomy {
 
 /// Strips what is not part of the field name itself: a Splunk data-model dataset prefix
 /// (`Processes.process_name` -> `process_name`) and a YARA-L event variable (`$e.principal.ip` ->
-/// `principal.ip`).
+/// `principal.ip`), and Winlogbeat's `winlog.event_data.` prefix (`winlog.event_data.Image` ->
+/// `Image`).
 fn normalize_raw_field(family: Family, raw_field: &str) -> &str {
     let raw = raw_field.trim();
     match family {
@@ -267,6 +273,8 @@ fn normalize_raw_field(family: Family, raw_field: &str) -> &str {
             Some(rest) => rest.split_once('.').map_or(rest, |(_, name)| name),
             None => raw,
         },
+        // Winlogbeat keeps the Windows event's own field names under `winlog.event_data.`.
+        Family::Elastic => raw.strip_prefix("winlog.event_data.").unwrap_or(raw),
         _ => raw,
     }
 }

@@ -70,7 +70,7 @@ fn windows_provider(log_source: &str) -> (String, &'static str, Option<String>) 
 fn draft_for(drafts: &mut BTreeMap<String, Draft>, log_source: &str, key: EventKey) -> String {
     let (name, product, channel) = match key {
         EventKey::EventId => windows_provider(log_source),
-        EventKey::ActionType => (log_source.to_owned(), "Microsoft Defender XDR", None),
+        EventKey::ActionType | EventKey::Category => (log_source.to_owned(), "Microsoft Defender XDR", None),
     };
     drafts.entry(name.clone()).or_insert_with(|| {
         let mut aliases = Vec::new();

@@ -65,10 +65,15 @@ pub fn generate(knowledge: &Path) -> Result<TableSchemaData> {
 fn add_columns(table: &mut Vec<(String, String)>, columns: &Value, type_of: impl Fn(&Value) -> Option<&str>) {
     let Some(columns) = columns.as_object() else { return };
     for (name, value) in columns {
+        // A few source entries carry stray spaces or markdown marks (`Name`*): keep clean names.
+        let name = name.trim();
+        if name.is_empty() || name.contains(['`', '*', ' ']) {
+            continue;
+        }
         if table.iter().any(|(known, _)| known == name) {
             continue;
         }
-        table.push((name.clone(), type_of(value).unwrap_or("dynamic").to_owned()));
+        table.push((name.to_owned(), type_of(value).unwrap_or("dynamic").to_owned()));
     }
 }
 
