@@ -1,1 +1,269 @@
-//! Work in progress.
+//! # detwiki-site
+//!
+//! ## Overview
+//!
+//! Renders a [`Catalog`] into a static site: a home page with counts, a browse list, a sources
+//! page and one page per rule, each with a JSON twin (`index.json`) beside it that holds the same
+//! content. Pages are readable without JavaScript; everything taken from rules is escaped by the
+//! templates, and Markdown descriptions are rendered and then sanitized.
+//!
+//! The build is atomic: pages are written into a temporary folder beside the output folder,
+//! which then replaces it. An interrupted build leaves the previous site as it was.
+//!
+//! **Invariant:** the site never parses a rule and never reads a file of a source: it renders the
+//! catalog it is given, so the same catalog always gives byte-identical pages.
+//!
+//! ## Source code layout
+//!
+//! - `lib.rs`: [`build_site`], the atomic swap, the output folder guard, [`format_timestamp`].
+//! - `pages.rs`: the page models, rendered by askama templates (`templates/`) and by serde.
+//! - `render.rs`: predicate trees, values and diagnostics as text.
+//! - `markdown.rs`: Markdown to sanitized HTML, link checks.
+//! - `paths.rs`: rule ids to safe page folders.
+//! - `style.css`: the only stylesheet.
+
+mod markdown;
+mod pages;
+mod paths;
+mod render;
+
+use std::collections::HashMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use askama::Template;
+use detwiki_catalog::Catalog;
+use detwiki_ir::JSON_VERSION;
+use rayon::prelude::*;
+use serde::Serialize;
+
+pub use markdown::{is_safe_link, render_markdown};
+pub use paths::rule_folder;
+
+/// Name of the file that marks a folder as a detwiki site, so a build never replaces a folder it
+/// did not create.
+pub const SITE_MARKER: &str = ".detwiki-site";
+
+const STYLE: &str = include_str!("style.css");
+
+/// What a build needs besides the catalog.
+#[derive(Debug, Clone)]
+pub struct SiteOptions {
+    /// The build time shown on pages, already formatted (see [`format_timestamp`]).
+    pub generated: String,
+}
+
+/// What a build wrote.
+#[derive(Debug, Clone, Default)]
+pub struct SiteReport {
+    /// HTML pages written (each has a JSON twin).
+    pub pages: u64,
+    /// Problems that did not stop the build (page folders shared by several rule ids).
+    pub problems: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SiteError {
+    #[error("{path}: {source}")]
+    Io { path: String, source: std::io::Error },
+    #[error("refusing to replace {path}: it is not empty and has no {SITE_MARKER} marker (not a detwiki site)")]
+    NotASite { path: String },
+    #[error("rendering {page}: {message}")]
+    Render { page: String, message: String },
+}
+
+fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> SiteError + '_ {
+    move |source| SiteError::Io { path: path.display().to_string(), source }
+}
+
+/// Builds the site of `catalog` into `out`, replacing the previous site there atomically.
+pub fn build_site(catalog: &Catalog, out: &Path, options: &SiteOptions) -> Result<SiteReport, SiteError> {
+    check_replaceable(out)?;
+    let parent = match out.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    fs::create_dir_all(&parent).map_err(io_error(&parent))?;
+    let name = out.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_else(|| "site".to_owned());
+    let staging = tempfile::Builder::new()
+        .prefix(&format!(".{name}.building-"))
+        .tempdir_in(&parent)
+        .map_err(io_error(&parent))?;
+    let report = write_site(catalog, staging.path(), options)?;
+    let staged = staging.keep();
+    make_readable(&staged);
+    if let Err(error) = swap_into_place(&staged, out, &parent, &name) {
+        let _ = fs::remove_dir_all(&staged);
+        return Err(error);
+    }
+    Ok(report)
+}
+
+/// Refuses to replace a folder that is neither empty nor a detwiki site.
+fn check_replaceable(out: &Path) -> Result<(), SiteError> {
+    match fs::read_dir(out) {
+        Ok(mut entries) => {
+            if entries.next().is_none() || out.join(SITE_MARKER).is_file() {
+                Ok(())
+            } else {
+                Err(SiteError::NotASite { path: out.display().to_string() })
+            }
+        }
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(error) => Err(SiteError::Io { path: out.display().to_string(), source: error }),
+    }
+}
+
+fn swap_into_place(staged: &Path, out: &Path, parent: &Path, name: &str) -> Result<(), SiteError> {
+    if out.exists() {
+        let old = parent.join(format!(".{name}.old-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&old);
+        fs::rename(out, &old).map_err(io_error(out))?;
+        if let Err(source) = fs::rename(staged, out) {
+            // Put the previous site back so the reader never finds nothing.
+            let _ = fs::rename(&old, out);
+            return Err(SiteError::Io { path: out.display().to_string(), source });
+        }
+        fs::remove_dir_all(&old).map_err(io_error(&old))?;
+    } else {
+        fs::rename(staged, out).map_err(io_error(out))?;
+    }
+    Ok(())
+}
+
+/// Temporary folders are created private; a site is meant to be served.
+#[cfg(unix)]
+fn make_readable(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let _ = fs::set_permissions(path, fs::Permissions::from_mode(0o755));
+}
+
+#[cfg(not(unix))]
+fn make_readable(_path: &Path) {}
+
+/// Writes `index.html` and `index.json` of one page into `folder`.
+fn write_page(folder: &Path, page: &(impl Template + Serialize), name: &str) -> Result<(), SiteError> {
+    fs::create_dir_all(folder).map_err(io_error(folder))?;
+    let html =
+        page.render().map_err(|error| SiteError::Render { page: name.to_owned(), message: error.to_string() })?;
+    let html_path = folder.join("index.html");
+    fs::write(&html_path, html).map_err(io_error(&html_path))?;
+    let mut json = serde_json::to_string_pretty(page)
+        .map_err(|error| SiteError::Render { page: name.to_owned(), message: error.to_string() })?;
+    json.push('\n');
+    let json_path = folder.join("index.json");
+    fs::write(&json_path, json).map_err(io_error(&json_path))?;
+    Ok(())
+}
+
+fn write_site(catalog: &Catalog, root: &Path, options: &SiteOptions) -> Result<SiteReport, SiteError> {
+    let generated = options.generated.as_str();
+    let (folders, problems) = paths::assign_folders(catalog.rules.iter().map(|entry| entry.rule.id.as_str()));
+    let slugs: HashMap<&str, &str> =
+        catalog.sources.iter().map(|entry| (entry.info.name.as_str(), entry.info.slug.as_str())).collect();
+
+    catalog.rules.par_iter().zip(folders.par_iter()).try_for_each(|(entry, folder)| {
+        let depth = 1 + folder.split('/').count();
+        let source_anchor = slugs.get(entry.rule.provenance.source.as_str()).copied().unwrap_or_default().to_owned();
+        let page = pages::rule_page(entry, paths::root_from_depth(depth), generated, source_anchor);
+        write_page(&root.join("rules").join(folder), &page, &entry.rule.id)
+    })?;
+
+    let browse = pages::BrowsePage {
+        version: JSON_VERSION,
+        root: "../".to_owned(),
+        generated: generated.to_owned(),
+        rules: catalog.rules.iter().zip(&folders).map(|(entry, folder)| pages::summary(entry, folder)).collect(),
+    };
+    write_page(&root.join("rules"), &browse, "rules")?;
+
+    let by_source = catalog.counts_by_source();
+    let sources = pages::SourcesPage {
+        version: JSON_VERSION,
+        root: "../".to_owned(),
+        generated: generated.to_owned(),
+        sources: by_source
+            .iter()
+            .map(|(info, counts)| pages::SourceWithSkipped {
+                source: pages::SourceView::new(info, *counts),
+                skipped: &info.skipped,
+            })
+            .collect(),
+    };
+    write_page(&root.join("sources"), &sources, "sources")?;
+
+    write_page(root, &pages::home_page(catalog, generated), "home")?;
+
+    let style_path = root.join("style.css");
+    fs::write(&style_path, STYLE).map_err(io_error(&style_path))?;
+    let marker_path = root.join(SITE_MARKER);
+    fs::write(&marker_path, "This folder is generated by `detwiki build` and replaced by the next build.\n")
+        .map_err(io_error(&marker_path))?;
+
+    Ok(SiteReport { pages: catalog.rules.len() as u64 + 3, problems })
+}
+
+/// Formats seconds since the Unix epoch as `YYYY-MM-DDTHH:MM:SSZ` (UTC).
+pub fn format_timestamp(seconds: u64) -> String {
+    let days = seconds / 86_400;
+    let rest = seconds % 86_400;
+    let (year, month, day) = civil_from_days(days as i64);
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rest / 3600, rest % 3600 / 60, rest % 60)
+}
+
+/// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z.rem_euclid(146_097);
+    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153;
+    let day = (day_of_year - (153 * month_index + 2) / 5 + 1) as u32;
+    let month = if month_index < 10 { month_index + 3 } else { month_index - 9 } as u32;
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_are_utc_dates() {
+        assert_eq!(format_timestamp(0), "1970-01-01T00:00:00Z");
+        assert_eq!(format_timestamp(1_700_000_000), "2023-11-14T22:13:20Z");
+        assert_eq!(format_timestamp(951_782_400), "2000-02-29T00:00:00Z");
+    }
+
+    #[test]
+    fn a_foreign_folder_is_not_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("mine");
+        fs::create_dir_all(&out).unwrap();
+        fs::write(out.join("notes.txt"), "keep me").unwrap();
+        let catalog = Catalog::default();
+        let options = SiteOptions { generated: format_timestamp(0) };
+        assert!(matches!(build_site(&catalog, &out, &options), Err(SiteError::NotASite { .. })));
+        assert!(out.join("notes.txt").is_file());
+    }
+
+    #[test]
+    fn a_second_build_replaces_the_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("site");
+        let catalog = Catalog::default();
+        let options = SiteOptions { generated: format_timestamp(0) };
+        build_site(&catalog, &out, &options).unwrap();
+        fs::write(out.join("stale.txt"), "old").unwrap();
+        build_site(&catalog, &out, &options).unwrap();
+        assert!(out.join("index.html").is_file());
+        assert!(!out.join("stale.txt").exists());
+        let json: serde_json::Value =
+            serde_json::from_str(&fs::read_to_string(out.join("index.json")).unwrap()).unwrap();
+        assert_eq!(json["version"], JSON_VERSION);
+        // Nothing is left behind beside the output folder.
+        let leftovers: Vec<_> = fs::read_dir(dir.path()).unwrap().filter_map(Result::ok).collect();
+        assert_eq!(leftovers.len(), 1);
+    }
+}

@@ -1,0 +1,488 @@
+//! Page models: what each page shows, built once and rendered twice (HTML through askama, JSON
+//! through serde), so a page and its twin cannot disagree.
+
+use askama::Template;
+use detwiki_catalog::{Catalog, CatalogRule, Counts};
+use detwiki_ir::{Family, JSON_VERSION, LineIndex, Metadata, Provenance, Rule, SourceInfo, Span};
+use serde::Serialize;
+
+use crate::markdown::{is_safe_link, render_markdown};
+use crate::render::{PlacedDiagnostic, expr_text, value_text};
+
+/// A link that may not be safe to follow: `href` is set only for web and mail URLs.
+#[derive(Debug, Clone, Serialize)]
+pub struct Link {
+    pub text: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub href: Option<String>,
+}
+
+impl Link {
+    pub fn new(url: &str) -> Link {
+        Link { text: url.to_owned(), href: is_safe_link(url).then(|| url.trim().to_owned()) }
+    }
+}
+
+/// One row of a browse list (and of `rules/index.json`).
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleSummary {
+    pub id: String,
+    /// Page folder relative to the site root (`rules/<folder>/`).
+    pub path: String,
+    pub title: String,
+    pub family: &'static str,
+    pub family_name: &'static str,
+    pub languages: Vec<&'static str>,
+    pub source: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub severity: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    pub has_diagnostics: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub engine_panic: bool,
+}
+
+/// The title shown for a rule: its metadata title, else its file name.
+pub fn rule_title(rule: &Rule) -> String {
+    rule.metadata
+        .title
+        .as_deref()
+        .map(str::trim)
+        .filter(|title| !title.is_empty())
+        .map(str::to_owned)
+        .unwrap_or_else(|| rule.provenance.path.rsplit('/').next().unwrap_or(&rule.provenance.path).to_owned())
+}
+
+/// Distinct query languages of a rule, in query order.
+pub fn rule_languages(rule: &Rule) -> Vec<&'static str> {
+    let mut languages: Vec<&'static str> = Vec::new();
+    for query in &rule.queries {
+        let name = query.language.display_name();
+        if !languages.contains(&name) {
+            languages.push(name);
+        }
+    }
+    languages
+}
+
+pub fn summary(entry: &CatalogRule, folder: &str) -> RuleSummary {
+    let rule = &entry.rule;
+    RuleSummary {
+        id: rule.id.clone(),
+        path: format!("rules/{folder}/"),
+        title: rule_title(rule),
+        family: rule.family.as_str(),
+        family_name: rule.family.display_name(),
+        languages: rule_languages(rule),
+        source: rule.provenance.source.clone(),
+        severity: rule.metadata.severity.clone(),
+        status: rule.metadata.status.clone(),
+        has_diagnostics: entry.has_diagnostics(),
+        engine_panic: entry.panic.is_some(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rule page
+
+/// A stage as shown: its kind, the exact slice of the file, its predicate tree.
+#[derive(Debug, Clone, Serialize)]
+pub struct StageView {
+    pub kind: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    pub depth: u32,
+    pub negated: bool,
+    pub span: Span,
+    pub line: u32,
+    /// The stage's text exactly as it is in the file.
+    pub source: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dataset: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub predicate: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub exclusions: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub aggregation_keys: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub thresholds: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ParameterView {
+    pub name: String,
+    pub kind: String,
+    pub values: Vec<String>,
+    pub source: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DatasetView {
+    pub name: String,
+    pub role: &'static str,
+    pub attributes: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lookback: Option<String>,
+}
+
+/// The analysis of one query, ready to show.
+#[derive(Debug, Clone, Serialize)]
+pub struct AnalysisView {
+    pub heading: String,
+    pub language: &'static str,
+    pub parameters: Vec<ParameterView>,
+    pub datasets: Vec<DatasetView>,
+    pub stages: Vec<StageView>,
+    pub output_fields: Vec<String>,
+    pub group_by: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub correlation_window: Option<String>,
+    pub diagnostics: Vec<PlacedDiagnostic>,
+}
+
+/// A query of the rule with no engine yet: named so the reader knows why there are no stages.
+#[derive(Debug, Clone, Serialize)]
+pub struct QueryView {
+    pub heading: String,
+    pub language: &'static str,
+    pub analysed: bool,
+}
+
+/// Everything a rule page shows; serialized as-is into the page's JSON twin.
+#[derive(Debug, Clone, Serialize, Template)]
+#[template(path = "rule.html")]
+pub struct RulePage<'a> {
+    pub version: u32,
+    #[serde(skip)]
+    pub root: String,
+    #[serde(skip)]
+    pub generated: String,
+    pub id: &'a str,
+    pub title: String,
+    pub family: &'static str,
+    pub family_name: &'static str,
+    pub languages: Vec<&'static str>,
+    pub format: &'static str,
+    pub metadata: &'a Metadata,
+    #[serde(skip)]
+    pub metadata_rows: Vec<(&'static str, String)>,
+    #[serde(skip)]
+    pub references: Vec<Link>,
+    #[serde(skip)]
+    pub extra: Vec<(String, String)>,
+    /// The description rendered from Markdown and sanitized.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description_html: Option<String>,
+    pub provenance: &'a Provenance,
+    #[serde(skip)]
+    pub permalink: Option<Link>,
+    #[serde(skip)]
+    pub source_folder: String,
+    /// The rule's text as in its file.
+    pub body: &'a str,
+    pub queries: Vec<QueryView>,
+    pub analyses: Vec<AnalysisView>,
+    /// Problems found reading the rule (engine diagnostics are under each analysis).
+    pub diagnostics: Vec<PlacedDiagnostic>,
+}
+
+fn push_row(rows: &mut Vec<(&'static str, String)>, label: &'static str, value: Option<&String>) {
+    if let Some(value) = value.map(|value| value.trim()).filter(|value| !value.is_empty()) {
+        rows.push((label, value.to_owned()));
+    }
+}
+
+fn slice_of(text: &str, span: Span) -> String {
+    span.slice(text).map(str::to_owned).unwrap_or_default()
+}
+
+pub fn rule_page<'a>(entry: &'a CatalogRule, root: String, generated: &str, source_folder: String) -> RulePage<'a> {
+    let rule = &entry.rule;
+    let text: &str = &rule.file_text;
+    let index = LineIndex::new(text);
+    let metadata = &rule.metadata;
+
+    let mut metadata_rows = Vec::new();
+    push_row(&mut metadata_rows, "Status", metadata.status.as_ref());
+    push_row(&mut metadata_rows, "Severity", metadata.severity.as_ref());
+    push_row(&mut metadata_rows, "Lookback", metadata.lookback.as_ref());
+    push_row(&mut metadata_rows, "Runs every", metadata.frequency.as_ref());
+    if !metadata.authors.is_empty() {
+        metadata_rows.push(("Author", metadata.authors.join(", ")));
+    }
+    push_row(&mut metadata_rows, "Date", metadata.date.as_ref());
+    push_row(&mut metadata_rows, "Modified", metadata.modified.as_ref());
+    push_row(&mut metadata_rows, "Rule id", metadata.rule_id.as_ref());
+    for source in &metadata.data_sources {
+        let cells: Vec<String> = source.cells.iter().map(|(key, value)| format!("{key}: {value}")).collect();
+        let text = if cells.is_empty() {
+            [&source.provider, &source.table, &source.event]
+                .into_iter()
+                .flatten()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(" / ")
+        } else {
+            cells.join("; ")
+        };
+        if !text.is_empty() {
+            metadata_rows.push(("Data source", text));
+        }
+    }
+
+    let analysed_queries: std::collections::BTreeSet<usize> = entry.analyses.iter().map(|entry| entry.query).collect();
+    let query_heading = |index: usize| -> String {
+        match rule.queries.get(index).and_then(|query| query.name.clone()) {
+            Some(name) => name,
+            None if rule.queries.len() > 1 => format!("Query {}", index + 1),
+            None => "Query".to_owned(),
+        }
+    };
+    let queries = rule
+        .queries
+        .iter()
+        .enumerate()
+        .map(|(position, query)| QueryView {
+            heading: query_heading(position),
+            language: query.language.display_name(),
+            analysed: analysed_queries.contains(&position),
+        })
+        .collect();
+
+    let analyses = entry
+        .analyses
+        .iter()
+        .map(|query_analysis| {
+            let analysis = &query_analysis.analysis;
+            let dataset_name = |index: Option<usize>| {
+                index.and_then(|index| analysis.datasets.get(index)).map(|dataset| dataset.name.clone())
+            };
+            AnalysisView {
+                heading: query_heading(query_analysis.query),
+                language: analysis.language.map(|language| language.display_name()).unwrap_or("unknown"),
+                parameters: analysis
+                    .parameters
+                    .iter()
+                    .map(|parameter| ParameterView {
+                        name: parameter.name.clone(),
+                        kind: format!("{:?}", parameter.kind).to_lowercase(),
+                        values: parameter.values.iter().map(value_text).collect(),
+                        source: slice_of(text, parameter.span),
+                    })
+                    .collect(),
+                datasets: analysis
+                    .datasets
+                    .iter()
+                    .map(|dataset| DatasetView {
+                        name: dataset.name.clone(),
+                        role: dataset.role.as_str(),
+                        attributes: dataset.attributes.iter().map(|(key, value)| format!("{key}: {value}")).collect(),
+                        lookback: dataset.time_window.as_ref().map(|window| window.text.clone()),
+                    })
+                    .collect(),
+                stages: analysis
+                    .stages
+                    .iter()
+                    .map(|stage| StageView {
+                        kind: stage.kind.clone(),
+                        label: stage.label.clone(),
+                        depth: stage.depth,
+                        negated: stage.negated,
+                        span: stage.span,
+                        line: index.line(stage.span.start),
+                        source: slice_of(text, stage.span),
+                        dataset: dataset_name(stage.dataset),
+                        predicate: stage.predicate.as_ref().map(expr_text),
+                        exclusions: stage
+                            .predicate
+                            .as_ref()
+                            .map(|tree| tree.exclusions().into_iter().map(expr_text).collect())
+                            .unwrap_or_default(),
+                        aggregation_keys: stage.aggregation_keys.clone(),
+                        thresholds: stage.thresholds.iter().map(expr_text).collect(),
+                    })
+                    .collect(),
+                output_fields: analysis.output_fields.clone(),
+                group_by: analysis.group_by.clone(),
+                correlation_window: analysis.time_window.as_ref().map(|window| window.text.clone()),
+                diagnostics: analysis
+                    .diagnostics
+                    .iter()
+                    .map(|diagnostic| PlacedDiagnostic::new(diagnostic, text, &index))
+                    .collect(),
+            }
+        })
+        .collect();
+
+    RulePage {
+        version: JSON_VERSION,
+        root,
+        generated: generated.to_owned(),
+        id: &rule.id,
+        title: rule_title(rule),
+        family: rule.family.as_str(),
+        family_name: rule.family.display_name(),
+        languages: rule_languages(rule),
+        format: rule.format.display_name(),
+        metadata,
+        metadata_rows,
+        references: metadata.references.iter().map(|reference| Link::new(reference)).collect(),
+        extra: metadata
+            .extra
+            .iter()
+            .map(|(key, value)| (key.clone(), serde_json::to_string(value).unwrap_or_default()))
+            .collect(),
+        description_html: metadata
+            .description
+            .as_deref()
+            .filter(|description| !description.trim().is_empty())
+            .map(render_markdown),
+        provenance: &rule.provenance,
+        permalink: rule.provenance.permalink.as_deref().map(Link::new),
+        source_folder,
+        body: rule.body(),
+        queries,
+        analyses,
+        diagnostics: rule
+            .diagnostics
+            .iter()
+            .map(|diagnostic| PlacedDiagnostic::new(diagnostic, text, &index))
+            .collect(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Browse, sources and home
+
+#[derive(Debug, Clone, Serialize, Template)]
+#[template(path = "browse.html")]
+pub struct BrowsePage {
+    pub version: u32,
+    #[serde(skip)]
+    pub root: String,
+    #[serde(skip)]
+    pub generated: String,
+    pub rules: Vec<RuleSummary>,
+}
+
+/// A source with its counts, for the sources page and the home twin.
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceView {
+    pub name: String,
+    pub slug: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub repository_url: Option<String>,
+    #[serde(skip)]
+    pub repository_link: Option<Link>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub license: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    pub files_seen: u64,
+    pub rules: u64,
+    pub skipped_files: u64,
+    pub rules_with_diagnostics: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expect_rules_at_least: Option<u64>,
+}
+
+impl SourceView {
+    pub fn new(info: &SourceInfo, counts: Counts) -> SourceView {
+        SourceView {
+            name: info.name.clone(),
+            slug: info.slug.clone(),
+            repository_url: info.repository_url.clone(),
+            repository_link: info.repository_url.as_deref().map(Link::new),
+            commit: info.commit.clone(),
+            license: info.license.clone(),
+            note: info.note.clone(),
+            files_seen: info.files_seen,
+            rules: counts.rules,
+            skipped_files: counts.skipped_files,
+            rules_with_diagnostics: counts.rules_with_diagnostics,
+            expect_rules_at_least: info.expect_rules_at_least,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceWithSkipped<'a> {
+    #[serde(flatten)]
+    pub source: SourceView,
+    pub skipped: &'a [detwiki_ir::SkippedFile],
+}
+
+#[derive(Debug, Clone, Serialize, Template)]
+#[template(path = "sources.html")]
+pub struct SourcesPage<'a> {
+    pub version: u32,
+    #[serde(skip)]
+    pub root: String,
+    #[serde(skip)]
+    pub generated: String,
+    pub sources: Vec<SourceWithSkipped<'a>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FamilyView {
+    pub family: &'static str,
+    pub name: &'static str,
+    pub rules: u64,
+    pub skipped_files: u64,
+    pub rules_with_diagnostics: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Totals {
+    pub rules: u64,
+    pub skipped_files: u64,
+    pub rules_with_diagnostics: u64,
+    pub engine_panics: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Template)]
+#[template(path = "home.html")]
+pub struct HomePage {
+    pub version: u32,
+    #[serde(skip)]
+    pub root: String,
+    /// The build time (pinned by `SOURCE_DATE_EPOCH`).
+    pub generated: String,
+    pub totals: Totals,
+    pub sources: Vec<SourceView>,
+    pub languages: Vec<FamilyView>,
+    /// Skipped files of sources that yielded no rule: no language can claim them.
+    pub unattributed_skipped_files: u64,
+}
+
+pub fn home_page(catalog: &Catalog, generated: &str) -> HomePage {
+    let languages = catalog
+        .counts_by_family()
+        .into_iter()
+        .map(|(family, counts): (Family, Counts)| FamilyView {
+            family: family.as_str(),
+            name: family.display_name(),
+            rules: counts.rules,
+            skipped_files: counts.skipped_files,
+            rules_with_diagnostics: counts.rules_with_diagnostics,
+        })
+        .collect();
+    HomePage {
+        version: JSON_VERSION,
+        root: String::new(),
+        generated: generated.to_owned(),
+        totals: Totals {
+            rules: catalog.rules.len() as u64,
+            skipped_files: catalog.skipped_files(),
+            rules_with_diagnostics: catalog.rules_with_diagnostics(),
+            engine_panics: catalog.panics(),
+        },
+        sources: catalog.counts_by_source().into_iter().map(|(info, counts)| SourceView::new(info, counts)).collect(),
+        languages,
+        unattributed_skipped_files: catalog.unattributed_skipped(),
+    }
+}
