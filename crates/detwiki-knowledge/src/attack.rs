@@ -291,16 +291,16 @@ impl Attack {
             return TagResolution::NotAttack { kind: OtherTag::OtherNamespace };
         }
         let normalized = normalize_label(body);
-        if let Some(index) = self.tactic_labels.get(&normalized) {
-            if let Some(tactic) = self.data.tactics.get(*index) {
-                return TagResolution::Tactic { tactic, legacy: false };
-            }
+        if let Some(index) = self.tactic_labels.get(&normalized)
+            && let Some(tactic) = self.data.tactics.get(*index)
+        {
+            return TagResolution::Tactic { tactic, legacy: false };
         }
         for (label, id) in LEGACY_TACTIC_LABELS {
-            if normalized == *label {
-                if let Some(tactic) = self.tactic(id) {
-                    return TagResolution::Tactic { tactic, legacy: true };
-                }
+            if normalized == *label
+                && let Some(tactic) = self.tactic(id)
+            {
+                return TagResolution::Tactic { tactic, legacy: true };
             }
         }
         if attack_prefixed {
@@ -344,13 +344,13 @@ impl Attack {
             }
         }
         for tag in tags {
-            if let TagResolution::Tactic { tactic, legacy } = tag {
-                if let Some(order) = self.tactic_order(&tactic.id) {
-                    let entry = by_tactic.entry(order).or_default();
-                    if entry.0.is_empty() {
-                        entry.1 = true;
-                        entry.2 |= *legacy;
-                    }
+            if let TagResolution::Tactic { tactic, legacy } = tag
+                && let Some(order) = self.tactic_order(&tactic.id)
+            {
+                let entry = by_tactic.entry(order).or_default();
+                if entry.0.is_empty() {
+                    entry.1 = true;
+                    entry.2 |= *legacy;
                 }
             }
         }
@@ -522,10 +522,10 @@ fn attack_data_from_bundle(bundle: StixBundle, source: &str) -> AttackData {
     let mut tactics = Vec::new();
     if let Some(matrix) = matrix {
         for reference in &matrix.tactic_refs {
-            if let Some(object) = by_stix_id.get(reference.as_str()) {
-                if let Some(tactic) = tactic_from(object) {
-                    tactics.push(tactic);
-                }
+            if let Some(object) = by_stix_id.get(reference.as_str())
+                && let Some(tactic) = tactic_from(object)
+            {
+                tactics.push(tactic);
             }
         }
     }

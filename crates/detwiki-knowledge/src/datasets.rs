@@ -266,21 +266,20 @@ fn entry_rows(
             providers.push(provider);
         }
     }
-    if providers.is_empty() {
-        if let Some(channel) = &entry.channel {
-            if !narrowed.is_empty() {
-                for value in &narrowed {
-                    let provider = catalog
-                        .providers()
-                        .iter()
-                        .filter(|provider| provider.channel.as_deref() == Some(channel.as_str()))
-                        .find(|provider| provider.event(value).is_some())
-                        .map_or_else(|| channel.clone(), |provider| provider.name.clone());
-                    rows.push(event_row(catalog, &provider, value, &narrowing_text(value)));
-                }
-                return;
-            }
+    if providers.is_empty()
+        && let Some(channel) = &entry.channel
+        && !narrowed.is_empty()
+    {
+        for value in &narrowed {
+            let provider = catalog
+                .providers()
+                .iter()
+                .filter(|provider| provider.channel.as_deref() == Some(channel.as_str()))
+                .find(|provider| provider.event(value).is_some())
+                .map_or_else(|| channel.clone(), |provider| provider.name.clone());
+            rows.push(event_row(catalog, &provider, value, &narrowing_text(value)));
         }
+        return;
     }
     for provider in &providers {
         if narrowed.is_empty() {

@@ -147,10 +147,10 @@ impl FieldTaxonomy {
             }
         }
         for set in sets {
-            if let Some(map) = self.data.sets.get(*set) {
-                if let Some((_, canonical)) = map.iter().find(|(name, _)| name.eq_ignore_ascii_case(raw)) {
-                    return Some(canonical);
-                }
+            if let Some(map) = self.data.sets.get(*set)
+                && let Some((_, canonical)) = map.iter().find(|(name, _)| name.eq_ignore_ascii_case(raw))
+            {
+                return Some(canonical);
             }
         }
         None

@@ -305,10 +305,11 @@ fn hand_written_maps_agree_with_the_catalog() {
     let mut problems = Vec::new();
     for entry in knowledge.datasets().entries() {
         for mapped in &entry.events {
-            if let Some(provider) = knowledge.events().provider(&mapped.provider) {
-                if mapped.event != ANY && provider.event(&mapped.event).is_none() {
-                    problems.push(format!("{} {} ({})", mapped.provider, mapped.event, entry.reason));
-                }
+            if let Some(provider) = knowledge.events().provider(&mapped.provider)
+                && mapped.event != ANY
+                && provider.event(&mapped.event).is_none()
+            {
+                problems.push(format!("{} {} ({})", mapped.provider, mapped.event, entry.reason));
             }
         }
         for provider in entry.table.iter().chain(entry.provider.iter()) {

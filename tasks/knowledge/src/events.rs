@@ -185,11 +185,11 @@ pub fn generate(knowledge: &Path, schemas: &TableSchemaData) -> Result<EventCata
             if log_source == "Microsoft Defender for Endpoint" {
                 let name = draft_for(&mut drafts, &id, EventKey::ActionType);
                 for filter in event.get("filter_in").and_then(Value::as_array).into_iter().flatten() {
-                    if let Some(action_type) = text_of(filter, "ActionType") {
-                        if let Some(draft) = drafts.get_mut(&name) {
-                            let entry = draft.event(&action_type);
-                            add_unique(&mut entry.sources, "ossem-dm");
-                        }
+                    if let Some(action_type) = text_of(filter, "ActionType")
+                        && let Some(draft) = drafts.get_mut(&name)
+                    {
+                        let entry = draft.event(&action_type);
+                        add_unique(&mut entry.sources, "ossem-dm");
                     }
                 }
                 continue;
@@ -204,10 +204,10 @@ pub fn generate(knowledge: &Path, schemas: &TableSchemaData) -> Result<EventCata
             let name = draft_for(&mut drafts, &log_source, EventKey::EventId);
             let Some(draft) = drafts.get_mut(&name) else { continue };
             let entry = draft.event(&id);
-            if entry.title.is_empty() {
-                if let Some(title) = text_of(event, "name") {
-                    entry.title = title.trim().to_owned();
-                }
+            if entry.title.is_empty()
+                && let Some(title) = text_of(event, "name")
+            {
+                entry.title = title.trim().to_owned();
             }
             add_unique(&mut entry.sources, "ossem-dm");
             if let Some(channel) = text_of(event, "channel") {
@@ -269,7 +269,7 @@ pub fn generate(knowledge: &Path, schemas: &TableSchemaData) -> Result<EventCata
             event.native.sort();
         }
         let mut events: Vec<Event> = draft.events.into_values().collect();
-        events.sort_by(|a, b| event_order(&a.id).cmp(&event_order(&b.id)));
+        events.sort_by_key(|a| event_order(&a.id));
         draft.provider.events = events;
         draft.provider.aliases.sort();
         providers.push(draft.provider);
