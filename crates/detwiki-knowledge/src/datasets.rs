@@ -460,3 +460,47 @@ fn dedup_rows(rows: Vec<EventRow>) -> Vec<EventRow> {
     }
     result
 }
+
+impl DatasetMaps {
+    /// Every entry as a Markdown table, for `docs/semantics.md`.
+    pub fn to_markdown(&self) -> String {
+        let mut out = String::from("| language | dataset | narrowed by | events | reason |\n|---|---|---|---|---|\n");
+        for entry in &self.data.entries {
+            let mut selector = Vec::new();
+            if let Some(dataset) = &entry.dataset {
+                selector.push(format!("`{dataset}`"));
+            }
+            if let Some(prefix) = &entry.dataset_prefix {
+                selector.push(format!("`{prefix}`…"));
+            }
+            for (key, value) in &entry.attributes {
+                selector.push(format!("{key}: `{value}`"));
+            }
+            if entry.any {
+                selector.push("any".to_owned());
+            }
+            let mut narrowed: Vec<String> = entry.narrow_by.iter().map(|key| format!("`{key}`")).collect();
+            narrowed.extend(entry.providers_from.iter().map(|key| format!("`{key}` (provider)")));
+            let mut events: Vec<String> = Vec::new();
+            if let Some(table) = &entry.table {
+                events.push(format!("{table} (per ActionType, with its native events)"));
+            }
+            if let Some(provider) = &entry.provider {
+                events.push(format!("{provider} (per event ID)"));
+            }
+            if let Some(channel) = &entry.channel {
+                events.push(format!("providers of channel {channel}"));
+            }
+            events.extend(entry.events.iter().map(|event| format!("{} {}", event.provider, event.event)));
+            out.push_str(&format!(
+                "| {} | {} | {} | {} | {} |\n",
+                entry.family,
+                selector.join(", "),
+                narrowed.join(", "),
+                events.join("; "),
+                entry.reason.replace('|', "\\|")
+            ));
+        }
+        out
+    }
+}

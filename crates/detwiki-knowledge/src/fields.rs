@@ -312,6 +312,67 @@ pub fn name_field_of_path_field(canonical_path_field: &str) -> Option<&'static s
     })
 }
 
+impl FieldTaxonomy {
+    /// The taxonomy as Markdown tables (canonical fields, derivations, which sets each dataset and
+    /// event uses, every set's raw -> canonical pairs, correlations), for `docs/semantics.md`. The
+    /// generator writes it between the taxonomy markers and a test checks the document is current.
+    pub fn to_markdown(&self) -> String {
+        let mut out = String::new();
+        out.push_str("### Canonical fields\n\n| field | entity | meaning |\n|---|---|---|\n");
+        for field in &self.data.canonical {
+            out.push_str(&format!("| `{}` | {} | {} |\n", field.name, field.entity, field.meaning));
+        }
+        out.push_str("\n### Derived fields\n\nAn event carrying the right-hand field also fits rules reading the left-hand one.\n\n");
+        out.push_str("| derived | from |\n|---|---|\n");
+        for (derived, from) in &self.data.derived {
+            out.push_str(&format!("| `{derived}` | `{from}` |\n"));
+        }
+        out.push_str(
+            "\n### Datasets: which sets apply\n\nSets are tried in order; the first that knows the raw field wins.\n\n",
+        );
+        out.push_str("| language | dataset | sets |\n|---|---|---|\n");
+        for entry in &self.data.datasets {
+            let sets: Vec<String> = entry.sets.iter().map(|set| format!("`{set}`")).collect();
+            out.push_str(&format!("| {} | `{}` | {} |\n", entry.family, entry.dataset, sets.join(", ")));
+        }
+        out.push_str(
+            "\n### Events: which sets apply to their raw fields\n\n| provider | event | sets |\n|---|---|---|\n",
+        );
+        for entry in &self.data.events {
+            let sets: Vec<String> = entry.sets.iter().map(|set| format!("`{set}`")).collect();
+            out.push_str(&format!("| {} | `{}` | {} |\n", entry.provider, entry.event, sets.join(", ")));
+        }
+        for envelope in &self.data.envelope {
+            let fields: Vec<String> = envelope.fields.iter().map(|field| format!("`{field}`")).collect();
+            out.push_str(&format!(
+                "\nEvery event of provider `{}` also carries {}.\n",
+                envelope.provider,
+                fields.join(", ")
+            ));
+        }
+        out.push_str("\n### Correlations\n\nWhere a partial event's missing fields can be found.\n\n");
+        out.push_str("| provider | correlate with | supplies | join |\n|---|---|---|---|\n");
+        for correlation in &self.data.correlations {
+            let supplies: Vec<String> = correlation.supplies.iter().map(|field| format!("`{field}`")).collect();
+            out.push_str(&format!(
+                "| {} | {} | {} | {} |\n",
+                correlation.provider,
+                correlation.event,
+                supplies.join(", "),
+                correlation.join
+            ));
+        }
+        out.push_str("\n### Sets\n");
+        for (name, set) in &self.data.sets {
+            out.push_str(&format!("\n#### `{name}`\n\n| raw field | canonical |\n|---|---|\n"));
+            for (raw, canonical) in set {
+                out.push_str(&format!("| `{raw}` | `{canonical}` |\n"));
+            }
+        }
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -216,3 +216,14 @@ impl Knowledge {
         self.tables().table(table).map(|table| table.columns.as_slice())
     }
 }
+
+/// Replaces the text between `<!-- generated: NAME -->` and `<!-- end generated: NAME -->` in a
+/// document with `content`; `None` when the markers are missing. Used by the generator for
+/// `docs/semantics.md` and by the test that checks the document is current.
+pub fn replace_generated_region(document: &str, name: &str, content: &str) -> Option<String> {
+    let begin = format!("<!-- generated: {name} -->");
+    let end = format!("<!-- end generated: {name} -->");
+    let start = document.find(&begin)? + begin.len();
+    let stop = start + document.get(start..)?.find(&end)?;
+    Some(format!("{}\n\n{}\n{}", document.get(..start)?, content.trim_end(), document.get(stop..)?))
+}

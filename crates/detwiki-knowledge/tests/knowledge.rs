@@ -359,3 +359,19 @@ fn event_catalog_has_the_providers_of_the_issue() {
     assert!(created.native.iter().any(|native| native == "Sysmon 1"));
     assert!(knowledge().attributions().len() >= 5);
 }
+
+/// `docs/semantics.md` shows the taxonomy and maps the crate embeds.
+#[test]
+fn semantics_document_is_current() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/semantics.md");
+    let document = std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("{}: {error}", path.display()));
+    let knowledge = knowledge();
+    let expected =
+        detwiki_knowledge::replace_generated_region(&document, "taxonomy", &knowledge.fields().to_markdown()).and_then(
+            |text| detwiki_knowledge::replace_generated_region(&text, "datasets", &knowledge.datasets().to_markdown()),
+        );
+    assert!(
+        expected.as_deref() == Some(document.as_str()),
+        "docs/semantics.md is stale: run `cargo run -p detwiki-knowledge-gen`"
+    );
+}

@@ -3,7 +3,8 @@
 //! - `data/attack.json`: ATT&CK tactics, techniques, data components (MITRE license);
 //! - `data/events.json`: providers and events from OSSEM-DD, the Sysmon schema, msticpy, OSSEM-DM
 //!   and `defender-actiontypes.json`;
-//! - `data/tables.json`: typed columns of Defender XDR and Sentinel tables.
+//! - `data/tables.json`: typed columns of Defender XDR and Sentinel tables;
+//! - the generated regions of `docs/semantics.md` (the field taxonomy and the dataset maps).
 //!
 //! Usage: `cargo run -p detwiki-knowledge-gen -- [--shared DIR] [--out DIR]`. The output is
 //! deterministic (sorted, one record per line) so a regeneration shows as a readable diff. The
@@ -60,6 +61,33 @@ fn main() -> Result<()> {
     let table_count: usize = schemas.environments.values().map(|tables| tables.len()).sum();
     write(&out.join("tables.json"), &serde_json::to_value(&schemas)?, 3)?;
     println!("tables.json: {table_count} tables");
+
+    let semantics = root.join("docs/semantics.md");
+    update_semantics(&semantics, &out)?;
+    Ok(())
+}
+
+/// Rewrites the generated regions of `docs/semantics.md` from the hand-written taxonomy and maps.
+fn update_semantics(path: &Path, data: &Path) -> Result<()> {
+    let fields: detwiki_knowledge::FieldTaxonomyData =
+        serde_json::from_str(&std::fs::read_to_string(data.join("fields.json"))?)?;
+    let datasets: detwiki_knowledge::DatasetMapData =
+        serde_json::from_str(&std::fs::read_to_string(data.join("datasets.json"))?)?;
+    let mut text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    text = detwiki_knowledge::replace_generated_region(
+        &text,
+        "taxonomy",
+        &detwiki_knowledge::FieldTaxonomy::from_data(fields).to_markdown(),
+    )
+    .context("docs/semantics.md lacks the taxonomy markers")?;
+    text = detwiki_knowledge::replace_generated_region(
+        &text,
+        "datasets",
+        &detwiki_knowledge::DatasetMaps::from_data(datasets).to_markdown(),
+    )
+    .context("docs/semantics.md lacks the datasets markers")?;
+    std::fs::write(path, text)?;
+    println!("wrote {}", path.display());
     Ok(())
 }
 
