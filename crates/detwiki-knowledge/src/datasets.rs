@@ -292,13 +292,18 @@ fn entry_rows(
     }
     let names_providers = !entry.providers_from.is_empty() || entry.channel.is_some();
     if providers.is_empty() && names_providers && entry.events.is_empty() {
+        // A channel written by known providers (System, Application) is known as a log even
+        // when no filter says which of its providers the rule reads.
+        let channel_known = entry.channel.as_deref().is_some_and(|channel| {
+            catalog.providers().iter().any(|provider| provider.channel.as_deref() == Some(channel))
+        });
         rows.push(EventRow {
             provider: entry.channel.clone().unwrap_or_else(|| "Windows event log".to_owned()),
             product: "Windows event log".to_owned(),
             event: ANY.to_owned(),
             title: entry.title.clone().unwrap_or_else(|| "any event".to_owned()),
-            reason: format!("{}; no provider or channel filter narrows it", entry.reason),
-            known: false,
+            reason: format!("{}; no provider filter narrows it", entry.reason),
+            known: channel_known,
         });
     }
     if providers.is_empty() || narrowed.is_empty() {

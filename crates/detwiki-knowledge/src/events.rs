@@ -29,7 +29,8 @@ pub enum EventKey {
     EventId,
     /// Defender XDR `ActionType` values (`ConnectionSuccess`).
     ActionType,
-    /// ECS event categories (`process`, `network`) for products keyed that way (Elastic Defend).
+    /// Categories or product-specific event names (Elastic Defend's `process`, `network`), and
+    /// products listed as a whole without their events (AWS CloudTrail, web proxies).
     Category,
 }
 

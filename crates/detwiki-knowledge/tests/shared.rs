@@ -224,3 +224,69 @@ fn every_technique_tag_in_the_corpora_resolves_or_is_reported() {
     // The v18 IDs the corpora still use for Impair Defenses follow their revoked-by links.
     assert_eq!(revoked.get("T1562.001").map(String::as_str), Some("T1562.001 -> T1685"));
 }
+
+/// Reads the `logsource:` block of a Sigma rule line by line (product, category, service).
+fn sigma_logsource(text: &str) -> BTreeMap<String, String> {
+    let mut attributes = BTreeMap::new();
+    let mut inside = false;
+    for line in text.lines() {
+        if line.starts_with("logsource:") {
+            inside = true;
+            continue;
+        }
+        if inside {
+            if !line.starts_with(' ') && !line.trim().is_empty() {
+                break;
+            }
+            if let Some((key, value)) = line.trim().split_once(':') {
+                let key = key.trim();
+                if ["product", "category", "service"].contains(&key) {
+                    let value = value.split(" #").next().unwrap_or_default().trim().trim_matches(['\'', '"']);
+                    attributes.insert(key.to_owned(), value.to_owned());
+                }
+            }
+        }
+    }
+    attributes
+}
+
+/// How many SigmaHQ rules get event rows from a known provider or table, with the log sources
+/// that do not (printed, most frequent first).
+#[test]
+fn sigma_log_sources_map_to_known_events() {
+    let Some(shared) = shared() else { return };
+    let rules = shared.join("corpus/SigmaHQ__sigma/rules");
+    if !rules.is_dir() {
+        println!("SKIPPED: {} not found", rules.display());
+        return;
+    }
+    let knowledge = Knowledge::bundled();
+    let (mut total, mut mapped) = (0, 0);
+    let mut unmapped: BTreeMap<String, usize> = BTreeMap::new();
+    for entry in walkdir::WalkDir::new(&rules).into_iter().filter_map(Result::ok) {
+        if entry.path().extension().is_none_or(|ext| ext != "yml") {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(entry.path()) else { continue };
+        let attributes = sigma_logsource(&text);
+        if attributes.is_empty() {
+            continue;
+        }
+        total += 1;
+        let name = attributes.values().cloned().collect::<Vec<_>>().join("/");
+        let rows = knowledge.events_for_dataset(detwiki_ir::Family::Sigma, &name, &attributes, &[]);
+        if rows.iter().any(|row| row.known) {
+            mapped += 1;
+        } else {
+            *unmapped.entry(format!("{attributes:?}")).or_default() += 1;
+        }
+    }
+    let mut unmapped: Vec<(String, usize)> = unmapped.into_iter().collect();
+    unmapped.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    println!("SigmaHQ rules whose log source maps to a known event or table: {mapped}/{total}");
+    for (logsource, count) in unmapped.iter().take(25) {
+        println!("  {count:>4} {logsource}");
+    }
+    assert!(total > 2000, "only {total} Sigma rules with a log source");
+    assert!(mapped * 100 >= total * 90, "{mapped}/{total} mapped");
+}
