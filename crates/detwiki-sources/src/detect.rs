@@ -1,0 +1,152 @@
+//! Which reader a file goes to. The extension picks a family of formats, then the content (YAML
+//! keys, TOML tables, code fences) picks the layout; a file no layout claims is skipped with a
+//! reason that says what it is.
+
+use detwiki_ir::{BodyFormat, Diagnostic, Language, Metadata, Query, Span};
+
+use crate::{FileInput, Outcome, elastic, kql_files, markdown, sentinel, sigma, splunk, yaml, yaral};
+
+fn extension(repo_path: &str) -> Option<String> {
+    let file = repo_path.rsplit('/').next().unwrap_or(repo_path);
+    let (stem, extension) = file.rsplit_once('.')?;
+    if stem.is_empty() { None } else { Some(extension.to_ascii_lowercase()) }
+}
+
+fn file_name(repo_path: &str) -> String {
+    repo_path.rsplit('/').next().unwrap_or(repo_path).to_ascii_lowercase()
+}
+
+/// Files every repository has that are about the repository, not rules.
+fn repository_document(name: &str) -> Option<&'static str> {
+    let stem = name.split('.').next().unwrap_or(name);
+    match stem {
+        "license" | "licence" | "copying" | "notice" => Some("license file"),
+        "readme" => Some("README (repository documentation)"),
+        "contributing" | "changelog" | "code_of_conduct" | "security" | "support" | "authors" | "codeowners" => {
+            Some("repository documentation")
+        }
+        "sample" if name.ends_with(".md") => Some("notes of a sampled source (per-file commits), not a rule"),
+        _ => None,
+    }
+}
+
+/// Reads one file of a source.
+pub(crate) fn read_file(input: &FileInput) -> Outcome {
+    let name = file_name(&input.repo_path);
+    if let Some(reason) = repository_document(&name) {
+        return Outcome::skipped(reason);
+    }
+    if input.text.trim_matches(|c: char| c.is_whitespace() || c == '\u{FEFF}' || c == '\u{200B}').is_empty() {
+        return Outcome::skipped("empty file");
+    }
+    let extension = extension(&input.repo_path);
+    match extension.as_deref() {
+        Some("yml") | Some("yaml") => read_yaml(input),
+        Some("toml") => elastic::read(input),
+        Some("md") | Some("markdown") => {
+            if name.contains("template") {
+                return Outcome::skipped("template for new rules, not a rule");
+            }
+            markdown::read(input)
+        }
+        Some("kql") | Some("csl") | Some("kusto") => kql_files::read(input, false),
+        Some("txt") => kql_files::read(input, true),
+        Some("yaral") => yaral::read(input),
+        Some("json") => Outcome::skipped("JSON data, not a rule"),
+        Some("csv") | Some("tsv") => Outcome::skipped("CSV data (lookup or table), not a rule"),
+        None => {
+            if markdown::has_fence(&input.text) {
+                markdown::read(input)
+            } else {
+                Outcome::skipped("file without extension and without a code fence (not a known rule layout)")
+            }
+        }
+        Some(other) => Outcome::skipped(format!("unknown file type `.{other}`")),
+    }
+}
+
+fn read_yaml(input: &FileInput) -> Outcome {
+    let stream = match yaml::parse_stream(&input.text) {
+        Ok(stream) => stream,
+        Err(error) => return Outcome::skipped(format!("YAML does not parse: {}", error.message)),
+    };
+    let layout = input.layout.as_deref();
+    if layout == Some("sigma") || (layout.is_none_or(|layout| layout == "auto") && sigma::is_sigma(&stream)) {
+        return sigma::read(input, &stream);
+    }
+    let Some(root) = stream.documents.iter().find_map(|document| document.root.as_ref()) else {
+        return Outcome::skipped("YAML without content");
+    };
+    if !root.is_mapping() {
+        return Outcome::skipped("YAML that is not a mapping (not a rule layout)");
+    }
+    if let Some(outcome) = splunk::read(input, root, &stream) {
+        return outcome;
+    }
+    if root.get("query").is_some() {
+        return sentinel::read(input, root, &stream);
+    }
+    Outcome::skipped("YAML without a rule layout (no `detection`, `query` or `search` key)")
+}
+
+/// Reads standard input: as `language` when given, else by the name's extension or content.
+pub(crate) fn read_with_language(input: &FileInput, language: Option<Language>) -> Outcome {
+    let has_extension = extension(&input.repo_path).is_some();
+    let Some(language) = language else {
+        if has_extension {
+            return read_file(input);
+        }
+        return read_by_content(input);
+    };
+    // A structured file of the language's family first; else the text is the query itself.
+    let structured = if has_extension { read_file(input) } else { read_by_content(input) };
+    if let Outcome::Rules(rules) = &structured
+        && rules.iter().any(|rule| rule.queries.iter().any(|query| query.language == language))
+    {
+        return structured;
+    }
+    raw_query(input, language)
+}
+
+fn read_by_content(input: &FileInput) -> Outcome {
+    let text = input.text.trim_start();
+    if text.starts_with("rule ") && text.contains("condition:") {
+        return yaral::read(input);
+    }
+    if markdown::has_fence(&input.text) && text.starts_with('#') {
+        return markdown::read(input);
+    }
+    if text.starts_with('[') && (text.contains("[rule]") || text.contains("[hunt]")) {
+        return elastic::read(input);
+    }
+    if let Ok(stream) = yaml::parse_stream(&input.text)
+        && stream.documents.iter().filter_map(|document| document.root.as_ref()).any(|root| root.is_mapping())
+    {
+        return read_yaml(input);
+    }
+    kql_files::read(input, false)
+}
+
+/// The whole text as one query of `language`, for queries typed or piped without a rule file.
+fn raw_query(input: &FileInput, language: Language) -> Outcome {
+    let format = match language {
+        Language::Kql => BodyFormat::Kql,
+        Language::Sigma => BodyFormat::SigmaYaml,
+        Language::Spl => BodyFormat::SplunkYaml,
+        Language::Eql | Language::Kuery | Language::Lucene | Language::Esql | Language::None => BodyFormat::ElasticToml,
+        Language::Yaral => BodyFormat::Yaral,
+    };
+    let (text, map) = kql_files::whole_text_query(&input.text);
+    let span = Span::from_usize(0, input.text.len());
+    let query = Query { name: None, language, document: None, text, span, source_map: map };
+    let mut diagnostics = Vec::new();
+    if format != BodyFormat::Kql && format != BodyFormat::Yaral {
+        diagnostics.push(Diagnostic::info(
+            "raw-query-text",
+            format!("read as a bare {} query, not as a rule file", language.display_name()),
+            span,
+        ));
+    }
+    let metadata = Metadata { title: Some(crate::title_from_file_name(&input.repo_path)), ..Metadata::default() };
+    Outcome::Rules(vec![input.rule(format, metadata, span, vec![query], diagnostics)])
+}
