@@ -329,9 +329,19 @@ impl Attack {
         TagResolution::Technique { technique, chain }
     }
 
+    /// [`Attack::tactic_rows`] for tags as written (`attack.t1218.007`, `T1562.001`, `DefenseEvasion`).
+    pub fn tactic_rows_for_tags(&self, tags: &[&str]) -> Vec<TacticRow<'_>> {
+        let resolved: Vec<TagResolution<'_>> = tags.iter().map(|tag| self.resolve_tag(tag)).collect();
+        self.tactic_rows(&resolved)
+    }
+
     /// The ATT&CK section of a rule: one row per tactic in matrix order, from its resolved tags.
     /// Techniques decide the tactics; a tactic tag adds a row only when no technique of the rule
-    /// falls under that tactic, and then the row has no technique ("no specific technique").
+    /// falls under that tactic, and then the row has no technique ("no specific technique"). A
+    /// legacy tactic label (`attack.defense_evasion`) adds a row only when the rule has no
+    /// technique at all: it named the release the techniques were tagged in, and the techniques
+    /// now say where they belong (a v18 `T1562.001` + `defense_evasion` rule is Defense
+    /// Impairment only).
     pub fn tactic_rows<'a>(&'a self, tags: &[TagResolution<'a>]) -> Vec<TacticRow<'a>> {
         let mut by_tactic: BTreeMap<usize, (BTreeMap<&'a str, &'a Technique>, bool, bool)> = BTreeMap::new();
         for tag in tags {
@@ -343,8 +353,10 @@ impl Attack {
                 }
             }
         }
+        let has_technique = tags.iter().any(|tag| matches!(tag, TagResolution::Technique { .. }));
         for tag in tags {
             if let TagResolution::Tactic { tactic, legacy } = tag
+                && !(*legacy && has_technique)
                 && let Some(order) = self.tactic_order(&tactic.id)
             {
                 let entry = by_tactic.entry(order).or_default();

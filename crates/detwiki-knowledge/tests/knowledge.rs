@@ -375,3 +375,46 @@ fn semantics_document_is_current() {
         "docs/semantics.md is stale: run `cargo run -p detwiki-knowledge-gen`"
     );
 }
+
+proptest::proptest! {
+    /// Lookups never panic, whatever the text, and always answer.
+    #[test]
+    fn lookups_never_panic(text in "\\PC{0,24}", other in "[A-Za-z0-9_./:$ -]{0,24}") {
+        let knowledge = knowledge();
+        let _ = knowledge.attack().resolve_tag(&text);
+        let _ = knowledge.attack().resolve_tag(&other);
+        let _ = knowledge.attack().technique_display(&other);
+        for family in Family::ALL {
+            let _ = knowledge.canonical_field(family, &text, &other);
+            let rows = knowledge.events_for_dataset(family, &other, &BTreeMap::new(), &[("EventID", text.as_str()), ("ActionType", other.as_str())]);
+            proptest::prop_assert!(!rows.is_empty());
+        }
+        let _ = knowledge.event_fit(&other, &text, &[other.as_str()]);
+        let _ = path_suffix_file_name(&text);
+    }
+}
+
+#[test]
+fn tactic_rows_from_tags_as_written() {
+    let attack = knowledge().attack();
+    let rows = attack.tactic_rows_for_tags(&["attack.t1562.001", "attack.defense_evasion", "T1218.007"]);
+    let summary: Vec<(String, Vec<String>)> = rows
+        .iter()
+        .map(|row| (row.tactic.name.clone(), row.techniques.iter().map(|technique| technique.id.clone()).collect()))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("Stealth".to_owned(), vec!["T1218.007".to_owned()]),
+            ("Defense Impairment".to_owned(), vec!["T1685".to_owned()]),
+        ]
+    );
+    // A v18 rule: the legacy label does not add a Stealth row next to the technique's tactic.
+    let rows = attack.tactic_rows_for_tags(&["attack.defense_evasion", "attack.t1562.001"]);
+    let names: Vec<&str> = rows.iter().map(|row| row.tactic.name.as_str()).collect();
+    assert_eq!(names, ["Defense Impairment"]);
+    // A current tactic tag without technique under it still shows.
+    let rows = attack.tactic_rows_for_tags(&["attack.stealth", "attack.t1562.001"]);
+    let names: Vec<&str> = rows.iter().map(|row| row.tactic.name.as_str()).collect();
+    assert_eq!(names, ["Stealth", "Defense Impairment"]);
+}
