@@ -33,7 +33,12 @@ fn repository_document(name: &str) -> Option<&'static str> {
 /// Reads one file of a source.
 pub(crate) fn read_file(input: &FileInput) -> Outcome {
     let name = file_name(&input.repo_path);
-    if let Some(reason) = repository_document(&name) {
+    let at_root = !input.repo_path.contains('/');
+    // A README in a sub-folder may be a rule file of its own (Bert-JanP's folders), so only the
+    // root's repository documents are skipped by name; the others go through their reader.
+    if let Some(reason) = repository_document(&name)
+        && (at_root || !name.starts_with("readme"))
+    {
         return Outcome::skipped(reason);
     }
     if input.text.trim_matches(|c: char| c.is_whitespace() || c == '\u{FEFF}' || c == '\u{200B}').is_empty() {

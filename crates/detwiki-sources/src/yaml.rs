@@ -55,6 +55,149 @@ pub(crate) struct YamlStream {
 #[derive(Debug, Clone)]
 pub(crate) struct YamlError {
     pub message: String,
+    /// Start of a quoted scalar whose continuation lines are not indented (accepted by other
+    /// YAML readers; see [`parse_stream`]).
+    unindented_line: Option<usize>,
+}
+
+/// How many unindented quoted-scalar lines one file may have before it is refused.
+const MAX_LENIENT_LINES: usize = 256;
+
+/// Parses a YAML stream into documents. Never panics; returns an error for text that is not YAML,
+/// nests too deeply, or holds too many aliases.
+///
+/// Some real files continue a quoted scalar on lines less indented than its key (Splunk
+/// `macros/base64decode.yml`). PyYAML reads them; saphyr refuses them. Such lines are read as
+/// if indented by one more space (a continuation line's leading white space is folded away, so
+/// the value is unchanged), and spans are mapped back to the original text.
+pub(crate) fn parse_stream(text: &str) -> Result<YamlStream, YamlError> {
+    let mut insertions: Vec<usize> = Vec::new();
+    loop {
+        let modified = if insertions.is_empty() { None } else { Some(with_spaces(text, &insertions)) };
+        match parse_exact(modified.as_deref().unwrap_or(text)) {
+            Ok(mut stream) => {
+                if !insertions.is_empty() {
+                    remap_stream(&mut stream, &insertions);
+                    for &position in &insertions {
+                        let at = u32::try_from(position).unwrap_or(u32::MAX);
+                        stream.diagnostics.push(Diagnostic::info(
+                            "yaml-unindented-continuation",
+                            "quoted value continues on a line that is not indented",
+                            Span::empty(at),
+                        ));
+                    }
+                }
+                return Ok(stream);
+            }
+            Err(error) => {
+                let Some(modified_offset) = error.unindented_line else { return Err(error) };
+                let scalar_start = to_original(modified_offset, &insertions);
+                let lines = unindented_lines(text, scalar_start);
+                let before = insertions.len();
+                for line in lines {
+                    if !insertions.contains(&line) {
+                        insertions.push(line);
+                    }
+                }
+                if insertions.len() == before || insertions.len() > MAX_LENIENT_LINES {
+                    return Err(error);
+                }
+                insertions.sort_unstable();
+            }
+        }
+    }
+}
+
+/// Starts of the lines of the quoted scalar at `start` that begin without indentation.
+fn unindented_lines(text: &str, start: usize) -> Vec<usize> {
+    let bytes = text.as_bytes();
+    let Some(&quote) = bytes.get(start) else { return Vec::new() };
+    if quote != b'\'' && quote != b'"' {
+        return Vec::new();
+    }
+    let mut lines = Vec::new();
+    let mut position = start + 1;
+    while let Some(&byte) = bytes.get(position) {
+        if byte == b'\\' && quote == b'"' {
+            position += 2;
+            continue;
+        }
+        if byte == quote {
+            if quote == b'\'' && bytes.get(position + 1) == Some(&b'\'') {
+                position += 2;
+                continue;
+            }
+            break;
+        }
+        if byte == b'\n'
+            && matches!(bytes.get(position + 1), Some(next) if *next != b' ' && *next != b'\n' && *next != b'\r')
+        {
+            lines.push(position + 1);
+        }
+        position += 1;
+    }
+    lines
+}
+
+/// The text with one space inserted before each original offset in `insertions` (sorted).
+fn with_spaces(text: &str, insertions: &[usize]) -> String {
+    let mut out = String::with_capacity(text.len() + insertions.len());
+    let mut previous = 0usize;
+    for &position in insertions {
+        out.push_str(text.get(previous..position).unwrap_or(""));
+        out.push(' ');
+        previous = position;
+    }
+    out.push_str(text.get(previous..).unwrap_or(""));
+    out
+}
+
+/// Original offset of a modified offset: spaces inserted before it are subtracted.
+fn to_original(modified: usize, insertions: &[usize]) -> usize {
+    let mut shift = 0usize;
+    for (index, &position) in insertions.iter().enumerate() {
+        // The space for `position` sits at modified offset `position + index`.
+        if position + index < modified {
+            shift += 1;
+        } else {
+            break;
+        }
+    }
+    modified - shift
+}
+
+fn remap_stream(stream: &mut YamlStream, insertions: &[usize]) {
+    let map = |offset: u32| u32::try_from(to_original(offset as usize, insertions)).unwrap_or(u32::MAX);
+    let map_span = |span: Span| Span::new(map(span.start), map(span.end));
+    fn remap_node(node: &mut Node, map_span: &dyn Fn(Span) -> Span) {
+        // Iterative, so a deep tree cannot overflow the stack.
+        let mut stack: Vec<&mut Node> = vec![node];
+        while let Some(node) = stack.pop() {
+            node.span = map_span(node.span);
+            match &mut node.kind {
+                NodeKind::Sequence(items) => stack.extend(items.iter_mut()),
+                NodeKind::Mapping(entries) => {
+                    for (key, value) in entries.iter_mut() {
+                        stack.push(key);
+                        stack.push(value);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    for document in &mut stream.documents {
+        document.span = map_span(document.span);
+        if let Some(root) = &mut document.root {
+            remap_node(root, &map_span);
+        }
+    }
+    for diagnostic in &mut stream.diagnostics {
+        diagnostic.span = map_span(diagnostic.span);
+        for label in &mut diagnostic.labels {
+            label.span = map_span(label.span);
+        }
+    }
 }
 
 /// Converts saphyr's character indexes into byte offsets.
@@ -193,9 +336,7 @@ impl Node {
     }
 }
 
-/// Parses a YAML stream into documents. Never panics; returns an error for text that is not YAML,
-/// nests too deeply, or holds too many aliases.
-pub(crate) fn parse_stream(text: &str) -> Result<YamlStream, YamlError> {
+fn parse_exact(text: &str) -> Result<YamlStream, YamlError> {
     let offsets = CharOffsets::new(text);
     let mut parser = Parser::new_from_str(text);
     let mut documents = Vec::new();
@@ -210,6 +351,9 @@ pub(crate) fn parse_stream(text: &str) -> Result<YamlStream, YamlError> {
         let (event, span) = match next {
             Ok(pair) => pair,
             Err(error) => {
+                let at = offsets.byte(error.marker().index());
+                let unindented_line =
+                    error.info().contains("invalid indentation in quoted scalar").then_some(at as usize);
                 return Err(YamlError {
                     message: format!(
                         "{} at line {} column {}",
@@ -217,6 +361,7 @@ pub(crate) fn parse_stream(text: &str) -> Result<YamlStream, YamlError> {
                         error.marker().line(),
                         error.marker().col() + 1
                     ),
+                    unindented_line,
                 });
             }
         };
@@ -238,7 +383,10 @@ pub(crate) fn parse_stream(text: &str) -> Result<YamlStream, YamlError> {
             Event::Alias(_) => {
                 aliases += 1;
                 if aliases > MAX_ALIASES {
-                    return Err(YamlError { message: format!("more than {MAX_ALIASES} aliases (an alias bomb?)") });
+                    return Err(YamlError {
+                        message: format!("more than {MAX_ALIASES} aliases (an alias bomb?)"),
+                        unindented_line: None,
+                    });
                 }
                 Some(Node { kind: NodeKind::Alias, span: Span::new(start, end) })
             }
@@ -268,12 +416,15 @@ pub(crate) fn parse_stream(text: &str) -> Result<YamlStream, YamlError> {
             },
         };
         if stack.len() > MAX_DEPTH {
-            return Err(YamlError { message: format!("nesting deeper than {MAX_DEPTH} levels") });
+            return Err(YamlError {
+                message: format!("nesting deeper than {MAX_DEPTH} levels"),
+                unindented_line: None,
+            });
         }
         let Some(node) = finished else { continue };
         nodes += 1;
         if nodes > MAX_NODES {
-            return Err(YamlError { message: format!("more than {MAX_NODES} nodes") });
+            return Err(YamlError { message: format!("more than {MAX_NODES} nodes"), unindented_line: None });
         }
         match stack.last_mut() {
             Some(Frame::Sequence { items, .. }) => items.push(node),
@@ -939,6 +1090,17 @@ mod tests {
         }
         let error = parse_stream(&text).unwrap_err();
         assert!(error.message.contains("aliases"));
+    }
+
+    #[test]
+    fn unindented_quoted_continuation_is_accepted() {
+        let text = "name: m\ndefinition: 'eval a=1\n| lookup x\n| eval b=2'\ndescription: d\n";
+        let scalar = decoded(text, "definition");
+        assert_eq!(scalar.text, "eval a=1 | lookup x | eval b=2");
+        check_map(text, &scalar);
+        let stream = parse_stream(text).unwrap();
+        let root = stream.documents[0].root.as_ref().unwrap();
+        assert_eq!(root.get("description").unwrap().span.slice(text), Some("d"));
     }
 
     #[test]
