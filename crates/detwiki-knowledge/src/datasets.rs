@@ -58,6 +58,10 @@ pub struct DatasetMapEntry {
     /// `ActionType`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub narrow_by: Vec<String>,
+    /// Values of the `providers_from` keys that name no provider (`XmlWinEventLog`, a sourcetype
+    /// shared by every Windows log), compared case-insensitively.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ignore_values: Vec<String>,
     /// Title of the `any` row.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
@@ -130,6 +134,19 @@ impl DatasetMaps {
         narrowing: &[(&str, &str)],
     ) -> Vec<EventRow> {
         let key = family_key(family);
+        // Filters on the field that names the kind of event select the dataset like an attribute
+        // does (`event.category == "process"` in an Elastic KQL query, a YARA-L
+        // `metadata.event_type`).
+        let mut attributes = attributes.clone();
+        for (field, value) in narrowing {
+            let attribute = match (family, *field) {
+                (Family::Elastic, "event.category") => "category",
+                (Family::Yaral, "metadata.event_type") => "event_type",
+                _ => continue,
+            };
+            attributes.entry(attribute.to_owned()).or_insert_with(|| (*value).to_owned());
+        }
+        let attributes = &attributes;
         // Attributes narrow like filters do (a Splunk `sourcetype`, an Elastic `event.code`).
         let mut narrowing: Vec<(&str, &str)> = narrowing.to_vec();
         narrowing.extend(attributes.iter().map(|(key, value)| (key.as_str(), value.as_str())));
@@ -257,8 +274,9 @@ fn entry_rows(
     }
     let mut providers: Vec<String> = entry.provider.iter().cloned().collect();
     for value in values_for(narrowing, &entry.providers_from) {
+        let generic = entry.ignore_values.iter().any(|ignored| ignored.eq_ignore_ascii_case(value.trim()));
         let value = strip_log_prefix(value);
-        if value.is_empty() || value.contains('*') {
+        if generic || value.is_empty() || value.contains('*') {
             continue;
         }
         let provider = catalog.provider(value).map_or_else(|| value.to_owned(), |provider| provider.name.clone());
@@ -417,6 +435,7 @@ fn fallback_rows(
                 provider: None,
                 providers_from: Vec::new(),
                 narrow_by: vec!["ActionType".to_owned()],
+                ignore_values: Vec::new(),
                 title: None,
                 events: Vec::new(),
                 reason: format!("{} table read as itself", provider.product),

@@ -234,6 +234,23 @@ fn datasets_of_every_language() {
 
     let udm = rows(Family::Yaral, "PROCESS_LAUNCH", &[]);
     assert!(has_row(&udm, "Sysmon", "1"), "{:?}", describe(&udm));
+    let udm = rows(Family::Yaral, "e", &[("metadata.event_type", "NETWORK_CONNECTION")]);
+    assert!(has_row(&udm, "Sysmon", "3"), "{:?}", describe(&udm));
+    let kuery = rows(Family::Elastic, "logs-endpoint.events.*", &[("event.category", "process")]);
+    assert!(has_row(&kuery, "Elastic Defend", ANY) && has_row(&kuery, "Sysmon", "1"), "{:?}", describe(&kuery));
+    let winlog = rows(Family::Elastic, "winlogbeat-*", &[("winlog.channel", "Security"), ("event.code", "4624")]);
+    assert!(has_row(&winlog, "Security", "4624"), "{:?}", describe(&winlog));
+    let splunk = rows(
+        Family::Splunk,
+        "search",
+        &[
+            ("sourcetype", "XmlWinEventLog"),
+            ("source", "XmlWinEventLog:Microsoft-Windows-Sysmon/Operational"),
+            ("EventCode", "1"),
+        ],
+    );
+    assert_eq!(describe(&splunk).len(), 1, "{:?}", describe(&splunk));
+    assert!(has_row(&splunk, "Sysmon", "1"), "{:?}", describe(&splunk));
 
     let unknown = rows(Family::Splunk, "no_such_model.Things", &[]);
     assert!(!unknown.is_empty());
