@@ -75,7 +75,15 @@ pub(crate) fn clone_or_update(url: &str, revision: Option<&str>, destination: &P
     };
     let commit = match revision {
         Some(revision) => resolve(&repository, revision)?,
-        None => repository.head_id().map_err(|error| format!("no HEAD: {error}"))?.detach(),
+        None => {
+            // The bare clone's HEAD names the default branch; after a fetch its newest commit
+            // is in the remote-tracking ref.
+            let branch = repository.head_name().ok().flatten().map(|name| name.shorten().to_string());
+            match branch.as_deref().map(|branch| resolve(&repository, branch)) {
+                Some(Ok(id)) => id,
+                _ => repository.head_id().map_err(|error| format!("no HEAD: {error}"))?.detach(),
+            }
+        }
     };
     let commit_hex = commit.to_string();
     let marker = destination.join(".detwiki-commit");
@@ -91,7 +99,16 @@ fn is_commit_hash(text: &str) -> bool {
 }
 
 fn fetch(repository: &gix::Repository, interrupt: &AtomicBool) -> Result<(), String> {
-    let remote = repository.find_remote("origin").map_err(|error| format!("no origin remote: {error}"))?;
+    // A bare clone keeps no fetch refspecs in its configuration: name them here. Branches go to
+    // remote-tracking refs, which `resolve` looks at first.
+    let remote = repository
+        .find_remote("origin")
+        .map_err(|error| format!("no origin remote: {error}"))?
+        .with_refspecs(
+            ["+refs/heads/*:refs/remotes/origin/*", "+refs/tags/*:refs/tags/*"],
+            gix::remote::Direction::Fetch,
+        )
+        .map_err(|error| format!("bad refspec: {error}"))?;
     let connection =
         remote.connect(gix::remote::Direction::Fetch).map_err(|error| format!("cannot connect: {error}"))?;
     let prepared = connection
@@ -104,8 +121,8 @@ fn fetch(repository: &gix::Repository, interrupt: &AtomicBool) -> Result<(), Str
 /// Resolves a branch, tag or commit in a bare clone (remote-tracking names included).
 fn resolve(repository: &gix::Repository, revision: &str) -> Result<gix::ObjectId, String> {
     let candidates = [
-        revision.to_owned(),
         format!("refs/remotes/origin/{revision}"),
+        revision.to_owned(),
         format!("refs/heads/{revision}"),
         format!("refs/tags/{revision}"),
     ];

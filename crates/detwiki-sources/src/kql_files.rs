@@ -55,11 +55,7 @@ fn first_line_is_kql(line: &str) -> bool {
                 return true;
             }
         }
-        Some(b'.') => {
-            if bytes.get(1).is_some_and(u8::is_ascii_lowercase) {
-                return true;
-            }
-        }
+        Some(b'.') if bytes.get(1).is_some_and(u8::is_ascii_lowercase) => return true,
         _ => {}
     }
     // A leading word (identifier characters plus `-` for `macro-expand`).

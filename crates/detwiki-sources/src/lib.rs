@@ -442,9 +442,7 @@ impl ReadBuilder {
                 self.read.info.skipped.push(SkippedFile { path: repo_path.to_owned(), reason });
             }
             Outcome::Macro(definition) => {
-                let key = if definition.arguments.is_empty() {
-                    definition.name.clone()
-                } else if definition.name.contains('(') {
+                let key = if definition.arguments.is_empty() || definition.name.contains('(') {
                     definition.name.clone()
                 } else {
                     format!("{}({})", definition.name, definition.arguments.len())

@@ -399,7 +399,7 @@ fn strip_bullet(line: &str) -> &str {
 }
 
 /// `Some(value)` when the line is `label: value` for one of `labels` (emphasis ignored).
-fn labelled<'a>(line: &'a str, labels: &[&str]) -> Option<String> {
+fn labelled(line: &str, labels: &[&str]) -> Option<String> {
     let unemphasised = strip_bullet(line).replace("**", "").replace("__", "");
     let (label, value) = unemphasised.split_once(':')?;
     let label = label.trim().trim_matches('*').trim().to_lowercase();
