@@ -101,6 +101,9 @@ pub struct CorrelationHint {
     pub provider: String,
     pub event: String,
     pub join: String,
+    /// The missing fields the correlated event supplies (all of them, or as many as one event of
+    /// the provider can).
+    pub supplies: Vec<String>,
 }
 
 /// The family name used in `data/fields.json` and `data/datasets.json`.
@@ -229,8 +232,9 @@ impl FieldTaxonomy {
         fields
     }
 
-    /// The correlation that supplies every one of `missing` for `provider`, other than `event`
-    /// itself, checked against the fields the target event carries.
+    /// The correlation with another event of `provider` that supplies the most of `missing` (at
+    /// least one; ties go to the first listed), checked against the fields the target event
+    /// carries.
     pub(crate) fn correlation_for(
         &self,
         provider: &str,
@@ -238,26 +242,30 @@ impl FieldTaxonomy {
         missing: &[String],
         fields_of: impl Fn(&str, &str) -> Option<BTreeSet<String>>,
     ) -> Option<CorrelationHint> {
-        self.data
-            .correlations
-            .iter()
-            .filter(|correlation| correlation.provider.eq_ignore_ascii_case(provider))
-            .filter(|correlation| !correlation.event.eq_ignore_ascii_case(event))
-            .find(|correlation| {
-                let supplies = |field: &String| {
-                    correlation.supplies.iter().any(|pattern| match pattern.strip_suffix('*') {
-                        Some(prefix) => field.starts_with(prefix),
-                        None => pattern == field,
-                    })
-                };
-                let carried = fields_of(&correlation.provider, &correlation.event).unwrap_or_default();
-                missing.iter().all(|field| supplies(field) && carried.contains(field))
-            })
-            .map(|correlation| CorrelationHint {
-                provider: correlation.provider.clone(),
-                event: correlation.event.clone(),
-                join: correlation.join.clone(),
-            })
+        let mut best: Option<CorrelationHint> = None;
+        for correlation in self.data.correlations.iter() {
+            if !correlation.provider.eq_ignore_ascii_case(provider) || correlation.event.eq_ignore_ascii_case(event) {
+                continue;
+            }
+            let pattern_matches = |field: &String| {
+                correlation.supplies.iter().any(|pattern| match pattern.strip_suffix('*') {
+                    Some(prefix) => field.starts_with(prefix),
+                    None => pattern == field,
+                })
+            };
+            let carried = fields_of(&correlation.provider, &correlation.event).unwrap_or_default();
+            let supplied: Vec<String> =
+                missing.iter().filter(|field| pattern_matches(field) && carried.contains(*field)).cloned().collect();
+            if !supplied.is_empty() && best.as_ref().is_none_or(|known| supplied.len() > known.supplies.len()) {
+                best = Some(CorrelationHint {
+                    provider: correlation.provider.clone(),
+                    event: correlation.event.clone(),
+                    join: correlation.join.clone(),
+                    supplies: supplied,
+                });
+            }
+        }
+        best
     }
 }
 

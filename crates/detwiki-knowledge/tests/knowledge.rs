@@ -159,6 +159,17 @@ fn seed_rule_event_coverage_and_fit() {
         other => panic!("Security 4688: {other:?}"),
     }
     assert_eq!(knowledge.event_fit("Security", ANY, &read), Fit::Unknown);
+
+    // With the join keys read too, Sysmon 1 still supplies what it can.
+    let read = ["parent_process_name", "parent_process_id", "parent_process_creation_time", "device_id"];
+    match knowledge.event_fit("Sysmon", "3", &read) {
+        Fit::Partial { missing, correlate_with: Some(hint) } => {
+            assert_eq!(missing, ["parent_process_creation_time", "parent_process_id", "parent_process_name"]);
+            assert_eq!(hint.event, "1");
+            assert_eq!(hint.supplies, ["parent_process_id", "parent_process_name"]);
+        }
+        other => panic!("Sysmon 3: {other:?}"),
+    }
 }
 
 #[test]
