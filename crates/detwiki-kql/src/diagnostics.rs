@@ -43,7 +43,3 @@ pub fn fragment(span: Span) -> Diagnostic {
     Diagnostic::error("kql-fragment", "expected a table or an expression, found `|` starting a fragment", span)
         .with_help("this text continues a query that starts elsewhere")
 }
-
-pub fn unresolved_join_side(span: Span) -> Diagnostic {
-    Diagnostic::warning("kql-join-side", "expected a table on the right of the join, found an expression", span)
-}

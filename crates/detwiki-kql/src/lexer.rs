@@ -100,6 +100,11 @@ impl Lexer<'_> {
                 self.skip_line();
                 continue;
             }
+            // A line starting with `#` is a client directive (`#connect`), not part of the query.
+            if c == '#' && self.at_line_start(start) {
+                self.skip_line();
+                continue;
+            }
             self.lex_token(c, start);
             debug_assert!(self.position > start, "the lexer must advance");
             if self.position <= start {
@@ -108,6 +113,10 @@ impl Lexer<'_> {
         }
         let end = self.bytes.len();
         self.tokens.push(Token { kind: TokenKind::Eof, span: Span::from_usize(end, end) });
+    }
+
+    fn at_line_start(&self, position: usize) -> bool {
+        self.text[..position].chars().rev().take_while(|c| *c != '\n').all(is_whitespace)
     }
 
     fn skip_line(&mut self) {
@@ -190,8 +199,11 @@ impl Lexer<'_> {
         }
         if self.position > suffix_start {
             let suffix = &self.text[suffix_start..self.position];
+            // Kusto reads digits glued to other letters as a name (`2022MostExploited`).
             kind = if TIMESPAN_UNITS.iter().any(|unit| unit.eq_ignore_ascii_case(suffix)) {
                 TokenKind::Timespan
+            } else if kind == TokenKind::Int && suffix.bytes().any(|byte| byte.is_ascii_alphabetic()) {
+                TokenKind::Ident
             } else {
                 TokenKind::BadNumber
             };
@@ -362,7 +374,7 @@ mod tests {
         use TokenKind::*;
         assert_eq!(
             kinds("ago(7d) 1.5h 10 1..5 0x1F 2e3 3abc"),
-            vec![Ident, LeftParen, Timespan, RightParen, Timespan, Int, Int, DotDot, Int, Int, Real, BadNumber, Eof]
+            vec![Ident, LeftParen, Timespan, RightParen, Timespan, Int, Int, DotDot, Int, Int, Real, Ident, Eof]
         );
     }
 

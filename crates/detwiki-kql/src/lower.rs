@@ -275,9 +275,8 @@ impl Lowering<'_> {
                 for key in &operator.on {
                     if let Some(key) = join_key(key) {
                         if depth == 0 && !self.join_keys.contains(&key) {
-                            self.join_keys.push(key.clone());
+                            self.join_keys.push(key);
                         }
-                        stage.aggregation_keys.push(key);
                     }
                 }
             }

@@ -69,6 +69,7 @@ pub fn literal_value(expr: &Expr) -> Option<SyntaxValue> {
                 literal.value.parse().map_or(SyntaxValue::Text(literal.value.clone()), SyntaxValue::Real)
             }
             LiteralKind::Bool => SyntaxValue::Bool(literal.value == "true"),
+            LiteralKind::Typed => typed_number(&literal.value),
             _ => SyntaxValue::Text(literal.value.clone()),
         }),
         ExprKind::Paren(inner) => literal_value(inner),
@@ -83,6 +84,22 @@ pub fn literal_value(expr: &Expr) -> Option<SyntaxValue> {
         },
         _ => None,
     }
+}
+
+/// `long(0x1F)`, `int(5)`, `real(1.5)`: the number inside.
+fn typed_number(text: &str) -> SyntaxValue {
+    let inner = text.split_once('(').map(|(_, rest)| rest.trim_end_matches(')').trim()).unwrap_or("");
+    let negative = inner.starts_with('-');
+    let digits = inner.trim_start_matches('-').trim();
+    if !digits.contains('.') && !digits.contains(['e', 'E']) || digits.starts_with("0x") {
+        return match parse_integer(digits, negative) {
+            SyntaxValue::Text(_) => SyntaxValue::Text(text.to_owned()),
+            value => value,
+        };
+    }
+    digits
+        .parse::<f64>()
+        .map_or(SyntaxValue::Text(text.to_owned()), |value| SyntaxValue::Real(if negative { -value } else { value }))
 }
 
 fn parse_integer(text: &str, negative: bool) -> SyntaxValue {

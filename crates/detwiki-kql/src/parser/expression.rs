@@ -339,6 +339,14 @@ impl Parser<'_> {
                 break;
             }
             expr = match step {
+                0 if self.nth_kind(1) == TokenKind::LeftBracket && self.nth_kind(2) != TokenKind::String => {
+                    // `parse_json(x).[0]`: an index written after a dot.
+                    self.bump();
+                    let open = self.bump().span;
+                    let index = self.parse_expr();
+                    self.expect_closing(TokenKind::RightBracket, open);
+                    Expr::new(ExprKind::Index { target: Box::new(expr), index: Box::new(index) }, self.span_from(start))
+                }
                 0 => {
                     self.bump();
                     let name = if self.at(TokenKind::Ident) || self.at(TokenKind::LeftBracket) {
@@ -539,6 +547,11 @@ impl Parser<'_> {
                 self.parse_typed_literal()
             }
             "datatable" | "externaldata" if call_follows => self.parse_table_literal(),
+            // Reserved: `x == or y` lacks an operand, `or` is not a column.
+            "and" | "or" => {
+                self.error_expected("an expression");
+                Expr::missing(token.span.start)
+            }
             _ => {
                 self.bump();
                 Expr::new(ExprKind::Name(word.to_owned()), token.span)

@@ -178,7 +178,7 @@ impl Parser<'_> {
                 } else {
                     self.error_expected("a visualization such as `timechart`");
                 }
-                self.skip_operator_rest();
+                self.parse_with_properties();
             }
             OperatorKind::Scan => self.parse_scan(operator),
             OperatorKind::Range => {
@@ -205,11 +205,21 @@ impl Parser<'_> {
                 self.allow_colon = true;
                 operator.items.push(self.parse_expr());
                 self.allow_colon = previous;
-                self.skip_operator_rest();
+                if operator.kind == OperatorKind::Find
+                    && (self.eat_word("project") || self.eat_word("project-smart") || self.at_word("project"))
+                {
+                    if self.at(TokenKind::Minus) && self.nth_is_word(1, "smart") {
+                        self.bump();
+                        self.bump();
+                    } else {
+                        operator.items.extend(self.parse_item_list(false, true, false));
+                    }
+                }
             }
             OperatorKind::Partition => {
                 if self.expect_word("by") {
-                    operator.by.push(self.parse_expr());
+                    let name = self.parse_name("a column name");
+                    operator.by.push(Expr::new(ExprKind::Name(name.text), name.span));
                 }
                 self.parse_parameters(operator);
                 let (open_kind, close_kind) = if self.at(TokenKind::LeftBrace) {
@@ -229,16 +239,16 @@ impl Parser<'_> {
                 if self.expect_word("by") {
                     operator.by = self.parse_item_list(true, false, false);
                 }
-                self.skip_operator_rest();
+                self.parse_with_properties();
             }
-            OperatorKind::TopNested
-            | OperatorKind::TopHitters
+            OperatorKind::TopNested => self.parse_top_nested(operator),
+            OperatorKind::GraphMatch => self.parse_graph_match(operator),
+            OperatorKind::TopHitters
             | OperatorKind::SampleDistinct
             | OperatorKind::ParseKv
             | OperatorKind::Fork
             | OperatorKind::Reduce
             | OperatorKind::MakeGraph
-            | OperatorKind::GraphMatch
             | OperatorKind::Other => self.skip_operator_rest(),
         }
     }
@@ -424,5 +434,99 @@ impl Parser<'_> {
             }
         }
         self.expect_closing(TokenKind::RightParen, open);
+    }
+
+    /// `with (name = value, ...)` after `render` and `facet`.
+    fn parse_with_properties(&mut self) {
+        if !self.eat_word("with") {
+            return;
+        }
+        let open = self.current().span;
+        if !self.expect(TokenKind::LeftParen) {
+            return;
+        }
+        while !self.at(TokenKind::RightParen) && !self.at_eof() {
+            let before = self.position;
+            if self.assignment_follows() {
+                self.parse_assignment();
+            } else {
+                self.parse_expr();
+            }
+            if !self.eat(TokenKind::Comma) || self.position == before {
+                break;
+            }
+        }
+        self.expect_closing(TokenKind::RightParen, open);
+    }
+
+    /// `top-nested [N] of expr [with others = x] by aggregate [asc|desc], top-nested ...`.
+    fn parse_top_nested(&mut self, operator: &mut Operator) {
+        loop {
+            if !self.at_word("of") {
+                operator.items.push(self.parse_expr());
+            }
+            if self.expect_word("of") {
+                let item = if self.assignment_follows() { self.parse_assignment() } else { self.parse_expr() };
+                operator.items.push(item);
+            }
+            if self.eat_word("with") {
+                self.eat_word("others");
+                self.expect(TokenKind::Assign);
+                self.parse_expr();
+            }
+            if self.expect_word("by") {
+                let item = if self.assignment_follows() { self.parse_assignment() } else { self.parse_expr() };
+                let item = self.parse_sort_direction(item);
+                operator.by.push(item);
+            }
+            if self.at(TokenKind::Comma) && self.nth_is_word(1, "top") {
+                self.bump();
+                self.read_operator_keyword();
+                continue;
+            }
+            break;
+        }
+    }
+
+    /// `graph-match (a)-[e]->(b) [where predicate] [project items]`. The pattern is kept as a
+    /// nested operator, the way Kusto.Language lists it.
+    fn parse_graph_match(&mut self, operator: &mut Operator) {
+        self.parse_parameters(operator);
+        let start = self.current().span.start;
+        while matches!(
+            self.kind(),
+            TokenKind::LeftParen
+                | TokenKind::LeftBracket
+                | TokenKind::Minus
+                | TokenKind::Arrow
+                | TokenKind::DashDash
+                | TokenKind::DashDashArrow
+                | TokenKind::Less
+                | TokenKind::Comma
+        ) {
+            let before = self.position;
+            self.skip_balanced();
+            if self.position == before {
+                break;
+            }
+        }
+        let span = self.span_from(start);
+        let pattern = Operator {
+            keyword: "(".to_owned(),
+            kind: OperatorKind::Other,
+            span,
+            parameters: Vec::new(),
+            items: Vec::new(),
+            by: Vec::new(),
+            on: Vec::new(),
+            sources: Vec::new(),
+        };
+        operator.sources.push(Expr::new(ExprKind::Operator(Box::new(pattern)), span));
+        if self.eat_word("where") {
+            operator.items.push(self.parse_expr());
+        }
+        if self.eat_word("project") {
+            operator.items.extend(self.parse_item_list(false, false, false));
+        }
     }
 }

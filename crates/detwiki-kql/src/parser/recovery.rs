@@ -49,7 +49,12 @@ impl Parser<'_> {
         let mut depth = 0usize;
         loop {
             match self.kind() {
-                TokenKind::Eof => return,
+                TokenKind::Eof => {
+                    if depth > 0 {
+                        self.error_expected("a closing bracket");
+                    }
+                    return;
+                }
                 TokenKind::LeftParen | TokenKind::LeftBracket | TokenKind::LeftBrace => depth += 1,
                 TokenKind::RightParen | TokenKind::RightBracket | TokenKind::RightBrace => {
                     if depth == 0 {
@@ -77,7 +82,12 @@ impl Parser<'_> {
         let mut depth = 0usize;
         loop {
             match self.kind() {
-                TokenKind::Eof => return,
+                TokenKind::Eof => {
+                    if depth > 0 {
+                        self.error_expected("a closing bracket");
+                    }
+                    return;
+                }
                 TokenKind::LeftParen | TokenKind::LeftBracket | TokenKind::LeftBrace => depth += 1,
                 TokenKind::RightParen | TokenKind::RightBracket | TokenKind::RightBrace => {
                     if depth == 0 {
@@ -86,6 +96,10 @@ impl Parser<'_> {
                     depth -= 1;
                 }
                 TokenKind::Pipe | TokenKind::Semicolon if depth == 0 => return,
+                TokenKind::Semicolon if depth > 0 => {
+                    self.error_expected("a closing bracket");
+                    return;
+                }
                 _ => {}
             }
             self.bump();
