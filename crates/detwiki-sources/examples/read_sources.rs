@@ -10,7 +10,10 @@ fn main() {
         eprintln!("usage: read_sources SOURCES.toml [--skipped]");
         std::process::exit(2);
     };
-    let show_skipped = arguments.any(|argument| argument == "--skipped");
+    let rest: Vec<String> = arguments.collect();
+    let show_skipped = rest.iter().any(|argument| argument == "--skipped");
+    let show_stats = rest.iter().any(|argument| argument == "--stats");
+    let show_rule = rest.iter().position(|argument| argument == "--show").and_then(|index| rest.get(index + 1));
     let specs = match detwiki_sources::load_sources_file(std::path::Path::new(&file)) {
         Ok(specs) => specs,
         Err(error) => {
@@ -34,6 +37,25 @@ fn main() {
                     read.info.files_seen,
                     started.elapsed().as_secs_f64() * 1000.0
                 );
+                if show_stats {
+                    let count =
+                        |test: &dyn Fn(&detwiki_ir::Rule) -> bool| read.rules.iter().filter(|rule| test(rule)).count();
+                    println!(
+                        "    title {} description {} authors {} tags {} references {} data_sources {} diagnostics {}",
+                        count(&|rule| rule.metadata.title.is_some()),
+                        count(&|rule| rule.metadata.description.is_some()),
+                        count(&|rule| !rule.metadata.authors.is_empty()),
+                        count(&|rule| !rule.metadata.tags.is_empty()),
+                        count(&|rule| !rule.metadata.references.is_empty()),
+                        count(&|rule| !rule.metadata.data_sources.is_empty()),
+                        count(&|rule| !rule.diagnostics.is_empty()),
+                    );
+                }
+                if let Some(path) = show_rule {
+                    for rule in read.rules.iter().filter(|rule| &rule.provenance.path == path) {
+                        println!("{}", serde_json::to_string_pretty(rule).unwrap_or_default());
+                    }
+                }
                 if show_skipped {
                     for skipped in &read.info.skipped {
                         println!("    {}: {}", skipped.path, skipped.reason);

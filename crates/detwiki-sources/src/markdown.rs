@@ -342,8 +342,16 @@ fn metadata(input: &FileInput, scan: &Scan<'_>) -> Metadata {
         .map(|heading| heading.text.clone())
         .filter(|title| !title.is_empty())
         .unwrap_or_else(|| crate::title_from_file_name(&input.repo_path));
+    // FalconFriday writes `**ID:** 0xFF-0299-...` under its Metadata heading.
+    let rule_id = scan
+        .lines
+        .iter()
+        .enumerate()
+        .filter(|(index, _)| !scan.in_fence.get(*index).copied().unwrap_or(false))
+        .find_map(|(_, line)| labelled(line.text, &["id"]));
     Metadata {
         title: Some(title),
+        rule_id,
         description: description(text, scan),
         authors: authors(scan),
         tags: attack_tags(scan),
@@ -683,9 +691,10 @@ mod tests {
 
     #[test]
     fn falcon_friday_tables() {
-        let text = "# UnPAC\n\n## ATT&CK Tags\n\n| Tactic | Technique | Subtechnique | Technique Name |\n|---|---|---| --- |\n| TA0005 - Defense Evasion | T1550 | 003 | Pass the Ticket|\n\n## Utilized Data Sources\n\n| Log Provider | Table Name | Event ID | Event Name | ATT&CK Data Source | ATT&CK Data Component|\n|---------|---------|---------|----------|---------|---------|\n|SecurityEvents|SecurityEvent|4769||Active Directory|Active Directory Credential Request|\n---\n\n## Detection description\nLooks for TGS.\n\n## Detection\n```C#\nSecurityEvent\r\n| where EventID == 4769\r\n```\n";
+        let text = "# UnPAC\n\n## Metadata\n**ID:** 0xFF-0299-UnPAC_the_hash-Win\n\n**OS:** WindowsEndpoint\n\n## ATT&CK Tags\n\n| Tactic | Technique | Subtechnique | Technique Name |\n|---|---|---| --- |\n| TA0005 - Defense Evasion | T1550 | 003 | Pass the Ticket|\n\n## Utilized Data Sources\n\n| Log Provider | Table Name | Event ID | Event Name | ATT&CK Data Source | ATT&CK Data Component|\n|---------|---------|---------|----------|---------|---------|\n|SecurityEvents|SecurityEvent|4769||Active Directory|Active Directory Credential Request|\n---\n\n## Detection description\nLooks for TGS.\n\n## Detection\n```C#\nSecurityEvent\r\n| where EventID == 4769\r\n```\n";
         let rule = rule(text);
         assert_eq!(rule.metadata.tags, vec!["TA0005 - Defense Evasion", "T1550.003"]);
+        assert_eq!(rule.metadata.rule_id.as_deref(), Some("0xFF-0299-UnPAC_the_hash-Win"));
         assert_eq!(rule.metadata.description.as_deref(), Some("Looks for TGS."));
         let source = &rule.metadata.data_sources[0];
         assert_eq!(source.provider.as_deref(), Some("SecurityEvents"));
