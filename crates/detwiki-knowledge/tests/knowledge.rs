@@ -302,6 +302,14 @@ fn canonical_fields_depend_on_language_and_dataset() {
         (Family::Yaral, "PROCESS_LAUNCH", "$e.target.process.file.full_path", "process_path"),
         (Family::Yaral, "PROCESS_LAUNCH", "$e.principal.process.command_line", "parent_process_command_line"),
         (Family::Yaral, "NETWORK_CONNECTION", "$e.principal.process.command_line", "process_command_line"),
+        // Cloud API names and web fields line up across languages too.
+        (Family::Sigma, "aws/cloudtrail", "eventName", "action_type"),
+        (Family::Kusto, "AWSCloudTrail", "EventName", "action_type"),
+        (Family::Splunk, "aws:cloudtrail", "eventName", "action_type"),
+        (Family::Sigma, "proxy", "c-useragent", "user_agent"),
+        (Family::Elastic, "logs-*", "user_agent.original", "user_agent"),
+        (Family::Kusto, "SigninLogs", "UserPrincipalName", "user_upn"),
+        (Family::Kusto, "DnsEvents", "Name", "dns_query"),
     ];
     for (family, dataset, raw, expected) in cases {
         assert_eq!(knowledge.canonical_field(family, dataset, raw), Some(expected), "{family:?} {dataset} {raw}");
