@@ -303,6 +303,17 @@ pub fn path_suffix_file_name(value: &str) -> Option<&str> {
     valid.then_some(name)
 }
 
+/// The path-suffix equivalence in one call: for `process_path ends_with \msiexec.exe` it returns
+/// `("process_name", "msiexec.exe")`, meaning the predicate is `process_name eq msiexec.exe`
+/// (compared case-insensitively, as Windows file names are). `None` when the field is not a path
+/// field or the value does not name one file after a separator.
+pub fn path_suffix_equivalence<'v>(
+    canonical_path_field: &str,
+    ends_with_value: &'v str,
+) -> Option<(&'static str, &'v str)> {
+    Some((name_field_of_path_field(canonical_path_field)?, path_suffix_file_name(ends_with_value)?))
+}
+
 /// For a path field, the canonical name field the path-suffix equivalence turns it into:
 /// `process_path` -> `process_name`, `parent_process_path` -> `parent_process_name`,
 /// `file_path` -> `file_name`, `module_path` -> `module_name`, `target_process_path` ->
@@ -384,6 +395,17 @@ impl FieldTaxonomy {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn path_suffix_equivalences() {
+        assert_eq!(path_suffix_equivalence("process_path", "\\msiexec.exe"), Some(("process_name", "msiexec.exe")));
+        assert_eq!(
+            path_suffix_equivalence("parent_process_path", "\\cmd.exe"),
+            Some(("parent_process_name", "cmd.exe"))
+        );
+        assert_eq!(path_suffix_equivalence("process_command_line", "\\msiexec.exe"), None);
+        assert_eq!(path_suffix_equivalence("process_path", "msiexec.exe"), None);
+    }
 
     #[test]
     fn path_suffixes() {

@@ -45,7 +45,7 @@ pub use datasets::{ANY, DatasetMapData, DatasetMapEntry, DatasetMaps, EventRow, 
 pub use events::{Attribution, Event, EventCatalog, EventCatalogData, EventKey, Provider, split_event_reference};
 pub use fields::{
     CanonicalField, Correlation, CorrelationHint, DatasetFields, EventFields, FieldTaxonomy, FieldTaxonomyData, Fit,
-    ProviderEnvelope, name_field_of_path_field, path_suffix_file_name,
+    ProviderEnvelope, name_field_of_path_field, path_suffix_equivalence, path_suffix_file_name,
 };
 pub use tables::{Column, Table, TableEnvironment, TableSchemaData, Tables};
 
