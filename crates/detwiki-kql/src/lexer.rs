@@ -264,7 +264,6 @@ impl Lexer<'_> {
 
     fn lex_punctuation(&mut self, c: char, start: usize) {
         let next = self.byte(1);
-        let after = self.byte(2);
         let (kind, length) = match c {
             '|' => (TokenKind::Pipe, 1),
             '(' => (TokenKind::LeftParen, 1),
@@ -291,9 +290,6 @@ impl Lexer<'_> {
             '>' if next == b'=' => (TokenKind::GreaterEqual, 2),
             '>' => (TokenKind::Greater, 1),
             '+' => (TokenKind::Plus, 1),
-            '-' if next == b'-' && after == b'>' => (TokenKind::DashDashArrow, 3),
-            '-' if next == b'-' => (TokenKind::DashDash, 2),
-            '-' if next == b'>' => (TokenKind::Arrow, 2),
             '-' => (TokenKind::Minus, 1),
             '*' => (TokenKind::Star, 1),
             '/' => (TokenKind::Slash, 1),

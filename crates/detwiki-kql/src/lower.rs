@@ -273,10 +273,11 @@ impl Lowering<'_> {
                     scope.joined.push(joined);
                 }
                 for key in &operator.on {
-                    if let Some(key) = join_key(key) {
-                        if depth == 0 && !self.join_keys.contains(&key) {
-                            self.join_keys.push(key);
-                        }
+                    if let Some(key) = join_key(key)
+                        && depth == 0
+                        && !self.join_keys.contains(&key)
+                    {
+                        self.join_keys.push(key);
                     }
                 }
             }

@@ -498,9 +498,7 @@ impl Parser<'_> {
             TokenKind::LeftParen
                 | TokenKind::LeftBracket
                 | TokenKind::Minus
-                | TokenKind::Arrow
-                | TokenKind::DashDash
-                | TokenKind::DashDashArrow
+                | TokenKind::Greater
                 | TokenKind::Less
                 | TokenKind::Comma
         ) {
