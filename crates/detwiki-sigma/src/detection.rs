@@ -118,11 +118,14 @@ pub fn parse_detection(node: &YamlNode, text: &str, skip: &[&str], out: &mut Vec
         };
         match key.as_str() {
             "condition" => detection.conditions = parse_conditions(&entry.value, text, out),
-            "timeframe" => {
-                detection.timeframe = entry.value.scalar_text().map(|value| Spanned { value, span: entry.value.span });
-            }
             other if skip.contains(&other) => {}
             _ => {
+                // Sigma 1 put the aggregation window here; Sigma 2 has no such key, so it is also a
+                // search identifier (as pySigma reads it), and kept as the deprecated time window.
+                if key == "timeframe" {
+                    detection.timeframe =
+                        entry.value.scalar_text().map(|value| Spanned { value, span: entry.value.span });
+                }
                 let group = parse_group(&entry.value, out, 0);
                 // A later duplicate replaces the earlier one, as in PyYAML.
                 detection.identifiers.retain(|identifier| identifier.name != key);
