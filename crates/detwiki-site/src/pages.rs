@@ -148,6 +148,10 @@ pub struct QueryView {
     pub heading: String,
     pub language: &'static str,
     pub analysed: bool,
+    /// The query exactly as it sits in the file, when it is only part of the rule body (a fence
+    /// of a Markdown file, the `query:` of a YAML rule).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 /// Everything a rule page shows; serialized as-is into the page's JSON twin.
@@ -248,6 +252,9 @@ pub fn rule_page<'a>(entry: &'a CatalogRule, root: String, generated: &str, sour
             heading: query_heading(position),
             language: query.language.display_name(),
             analysed: analysed_queries.contains(&position),
+            source: (query.span != rule.body_span && !query.span.is_empty())
+                .then(|| slice_of(text, query.span))
+                .filter(|source| !source.is_empty()),
         })
         .collect();
 

@@ -1,7 +1,7 @@
 //! Plain-text renderings of analysis pieces shared by the HTML pages (predicate trees, values,
 //! diagnostics with line:column).
 
-use detwiki_ir::{Diagnostic, Expr, LineIndex, Predicate, Value};
+use detwiki_ir::{Diagnostic, Expr, LineIndex, Op, Predicate, Value};
 use serde::Serialize;
 
 /// Upper bound on nesting when printing a predicate tree; deeper parts print as `…`.
@@ -64,7 +64,11 @@ pub fn predicate_text(predicate: &Predicate) -> String {
         out.push_str("not ");
     }
     out.push_str(predicate.op.as_str());
-    if predicate.case_sensitive {
+    let textual = !matches!(
+        predicate.op,
+        Op::Gt | Op::Ge | Op::Lt | Op::Le | Op::Between | Op::Cidr | Op::IsNull | Op::IsNotNull
+    );
+    if predicate.case_sensitive && textual {
         out.push_str(" (case-sensitive)");
     }
     if predicate.all {
@@ -137,7 +141,7 @@ impl PlacedDiagnostic {
 
 #[cfg(test)]
 mod tests {
-    use detwiki_ir::{FieldOrigin, Op, Span};
+    use detwiki_ir::{FieldOrigin, Span};
 
     use super::*;
 

@@ -152,7 +152,12 @@ fn human_text(entry: &CatalogRule) -> String {
                 let position = index.line_column(file_text, stage.span.start);
                 let slice = stage.span.slice(file_text).unwrap_or("");
                 let first_line = slice.lines().next().unwrap_or("").trim();
-                let label = stage.label.as_deref().map(|label| format!(" {label}")).unwrap_or_default();
+                let label = stage
+                    .label
+                    .as_deref()
+                    .filter(|label| *label != stage.kind)
+                    .map(|label| format!(" {label}"))
+                    .unwrap_or_default();
                 let _ = writeln!(out, "    {path}:{position}: {}{label}: {first_line}", stage.kind);
             }
             for diagnostic in &analysis.diagnostics {

@@ -1,0 +1,131 @@
+//! `detwiki analyze --json` on a file of each format prints one valid JSON document per rule.
+
+mod common;
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use common::{detwiki, text, workspace_root};
+
+const SENTINEL_RULE: &str = r#"id: 0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0
+name: Msiexec installs a remote package
+description: |
+  Finds msiexec.exe started with an HTTP(S) package URL.
+severity: Medium
+status: Available
+requiredDataConnectors:
+  - connectorId: MicrosoftThreatProtection
+    dataTypes:
+      - DeviceProcessEvents
+queryFrequency: 1h
+queryPeriod: 1h
+triggerOperator: gt
+triggerThreshold: 0
+tactics:
+  - DefenseEvasion
+relevantTechniques:
+  - T1218.007
+query: |
+  DeviceProcessEvents
+  | where FileName =~ "msiexec.exe"
+  | where ProcessCommandLine has_any ("http://", "https://")
+entityMappings:
+  - entityType: Host
+    fieldMappings:
+      - identifier: HostName
+        columnName: DeviceName
+version: 1.0.0
+kind: Scheduled
+"#;
+
+/// Runs `analyze --json FILE` and checks every line; returns the parsed lines.
+fn analyze_json(file: &std::path::Path) -> Vec<serde_json::Value> {
+    let output = detwiki(&workspace_root(), &["analyze", "--json", file.to_str().unwrap()]);
+    assert_ne!(output.status.code(), Some(2), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|line| {
+            serde_json::from_str(line)
+                .unwrap_or_else(|error| panic!("{}: invalid JSON line: {error}\n{line}", file.display()))
+        })
+        .collect();
+    assert!(!lines.is_empty(), "{}: no rule printed; stderr: {}", file.display(), text(&output.stderr));
+    for line in &lines {
+        assert_eq!(line["version"], 1);
+        assert!(line["rule"]["id"].is_string());
+        assert!(line["rule"]["queries"].is_array());
+        assert!(line["analyses"].is_array());
+    }
+    lines
+}
+
+#[test]
+fn each_format_gives_valid_json_lines() {
+    let demo = workspace_root().join("examples/demo-corpus");
+    let cases = [
+        ("kql/msiexec-remote-package-network.md", "markdown", "kusto"),
+        ("kql/password-spray-signins.kql", "kql", "kusto"),
+        ("sigma/rules/windows/builtin/security/win_security_failed_logon_burst.yml", "sigma_yaml", "sigma"),
+        ("elastic/rules/windows/execution_msiexec_network_sequence.toml", "elastic_toml", "elastic"),
+        ("splunk/detections/endpoint/msiexec_remote_package.yml", "splunk_yaml", "splunk"),
+        ("yaral/rules/windows/msiexec_remote_package_network.yaral", "yaral", "yaral"),
+    ];
+    for (path, format, family) in cases {
+        let lines = analyze_json(&demo.join(path));
+        for line in &lines {
+            assert_eq!(line["rule"]["format"], format, "{path}");
+            assert_eq!(line["rule"]["family"], family, "{path}");
+        }
+    }
+
+    // A Sentinel analytic rule, written here.
+    let temp = tempfile::tempdir().unwrap();
+    let file = temp.path().join("msiexec_remote_package.yaml");
+    std::fs::write(&file, SENTINEL_RULE).unwrap();
+    let lines = analyze_json(&file);
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0]["rule"]["format"], "sentinel_yaml");
+    // KQL has an engine: its analysis is there, with spans inside the file.
+    let analyses = lines[0]["analyses"].as_array().unwrap();
+    assert!(!analyses.is_empty());
+    let end = analyses[0]["analysis"]["span"]["end"].as_u64().unwrap();
+    assert!(end as usize <= SENTINEL_RULE.len());
+    assert!(analyses[0]["analysis"]["span"]["start"].as_u64().unwrap() > 0, "span mapped to the file");
+}
+
+#[test]
+fn a_sigma_collection_gives_one_line_per_rule() {
+    let file = workspace_root()
+        .join("examples/demo-corpus/sigma/rules/windows/builtin/security/win_security_failed_logon_burst.yml");
+    let lines = analyze_json(&file);
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[1]["rule"]["queries"][0]["document"], 1);
+}
+
+#[test]
+fn standard_input_with_a_language() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_detwiki"))
+        .args(["analyze", "--lang", "kql", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"DeviceProcessEvents\n| where FileName ==\n").unwrap();
+    let output = child.wait_with_output().unwrap();
+    // The query has an error: exit 1, and the diagnostic is rendered path:line:column.
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("<stdin>:2:"), "{stdout}");
+    assert!(stdout.contains("error["), "{stdout}");
+}
+
+#[test]
+fn missing_paths_and_bad_flags() {
+    let output = detwiki(&workspace_root(), &["analyze", "no/such/file.kql"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(text(&output.stderr).starts_with("detwiki: no/such/file.kql: no such file or folder"));
+    let output = detwiki(&workspace_root(), &["analyze", "--lang", "cobol", "x"]);
+    assert_eq!(output.status.code(), Some(2));
+}
