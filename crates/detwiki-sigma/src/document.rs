@@ -109,7 +109,8 @@ pub fn load(file_text: &str) -> SigmaFile {
     let mut file = SigmaFile::default();
     let mut stream_diagnostics = stream.diagnostics;
     let mut global: Option<YamlNode> = None;
-    let mut previous: Option<YamlNode> = None;
+    // The document a `repeat` builds on (its merged content), by index into `file.documents`.
+    let mut previous: Option<usize> = None;
     let count = stream.documents.len();
     for (index, document) in stream.documents.into_iter().enumerate() {
         let mut own_diagnostics = Vec::new();
@@ -124,7 +125,7 @@ pub fn load(file_text: &str) -> SigmaFile {
             !inside
         });
         let root = document.root;
-        let mut loaded = empty_document(index, document.span, root.clone());
+        let mut loaded = empty_document(index, document.span, YamlNode::null(Span::empty(document.span.start)));
         loaded.diagnostics = own_diagnostics;
         if root.is_null() {
             loaded.kind = DocumentKind::Empty;
@@ -134,6 +135,7 @@ pub fn load(file_text: &str) -> SigmaFile {
         if root.as_mapping().is_none() {
             loaded.kind = DocumentKind::Invalid;
             loaded.diagnostics.push(diagnostics::expected_mapping("document", root.span));
+            loaded.content = root;
             file.documents.push(loaded);
             continue;
         }
@@ -152,36 +154,39 @@ pub fn load(file_text: &str) -> SigmaFile {
                         }
                         None => root,
                     };
-                    read_document(&mut loaded, merged.clone(), file_text);
-                    previous = Some(merged);
+                    read_document(&mut loaded, merged, file_text);
+                    previous = Some(index);
                 }
             }
             Some("global") => {
                 let template = without_key(root, "action");
                 loaded.kind = DocumentKind::Global;
                 loaded.content = template.clone();
-                previous = Some(template.clone());
+                previous = Some(index);
                 global = Some(template);
             }
             Some("reset") => {
                 loaded.kind = DocumentKind::Reset;
+                loaded.content = root;
                 global = None;
             }
             Some("repeat") => {
-                let base = previous.take().unwrap_or_else(|| YamlNode {
+                let base = previous.and_then(|at| file.documents.get(at)).map(|document| document.content.clone());
+                let base = base.unwrap_or_else(|| YamlNode {
                     value: YamlValue::Mapping(Vec::new()),
                     span: Span::empty(root.span.start),
                     style: NodeStyle::Container,
                 });
                 let merged = deep_update(base, &root);
                 loaded.merged = true;
-                read_document(&mut loaded, merged.clone(), file_text);
-                previous = Some(merged);
+                read_document(&mut loaded, merged, file_text);
+                previous = Some(index);
             }
             Some(other) => {
                 loaded.kind = DocumentKind::Invalid;
                 let span = root.get("action").map_or(root.span, |node| node.span);
                 loaded.diagnostics.push(diagnostics::unknown_action(other, span));
+                loaded.content = root;
             }
         }
         file.documents.push(loaded);
