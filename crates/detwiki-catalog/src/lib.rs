@@ -14,10 +14,23 @@
 //!
 //! - `analysis.rs`: [`analyze_rule`], dispatch from a query's language to its engine, spans mapped
 //!   to file offsets.
+//! - `indicators.rs`: canonical indicators (field, kind, value) from literal predicates.
+//! - `coverage.rs`: event coverage rows with their reason and fit, for every dataset.
+//! - `attack.rs`: the ATT&CK section (tactic rows, revoked/unknown/legacy tags).
+//! - `vendor_alerts.rs`: rules that only forward a vendor's alerts.
+//! - `corpus.rs`: [`CatalogIndex`], every rule's facts and the corpus indices (indicator counts,
+//!   fields, events, techniques), page paths.
+//! - `view.rs`: [`RuleView`], the catalog view of one rule that pages, JSON twins and `show` print.
 //! - `lib.rs`: [`Catalog`], [`CatalogRule`], [`SourceEntry`], parallel analysis with panic
 //!   isolation, and the counts pages and summaries show.
 
 mod analysis;
+mod attack;
+mod corpus;
+mod coverage;
+mod indicators;
+mod vendor_alerts;
+mod view;
 
 use std::collections::BTreeMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -26,6 +39,18 @@ use detwiki_ir::{Diagnostic, Family, Rule, Severity, SourceContext, SourceInfo, 
 use rayon::prelude::*;
 
 pub use analysis::{QueryAnalysis, analyze_rule};
+pub use attack::{AttackSection, TacticEntry, TagNote, TechniqueEntry, attack_section};
+pub use corpus::{
+    CatalogIndex, EventKeyRef, IndicatorCount, RuleFacts, event_path, field_path, indicator_path, provider_path,
+    rule_facts, slug, stable_hash, technique_path,
+};
+pub use coverage::{CoverageRow, analysis_coverage, fields_read, role_text};
+pub use indicators::{IndicatorKey, IndicatorOccurrence, KEYWORD_FIELD, analysis_indicators};
+pub use vendor_alerts::vendor_alert_reason;
+pub use view::{
+    ExclusionView, GroupByView, IndicatorRow, IndicatorSource, RuleView, TimeWindows, WindowView, expr_text,
+    predicate_text,
+};
 
 /// A rule with its analyses.
 #[derive(Debug, Clone)]

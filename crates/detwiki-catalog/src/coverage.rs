@@ -1,0 +1,215 @@
+//! Event coverage: which telemetry events every dataset of a rule reads, why, and how well each
+//! event fits the fields the rule reads on that dataset (PRODUCT.md §2 item 7).
+//!
+//! Every dataset counts (source, joins, union members, lookups, `let` tables, functions, sequence
+//! steps, data models), and every row the knowledge gives is kept: an unknown dataset still gives
+//! a row that says so.
+
+use std::collections::BTreeSet;
+
+use detwiki_ir::{Analysis, DatasetRole, Expr, Family, Op};
+use detwiki_knowledge::{Fit, Knowledge};
+use serde::{Deserialize, Serialize};
+
+use crate::indicators::{canonical_field_of, predicate_dataset, walk};
+
+/// One event-coverage row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CoverageRow {
+    /// Index of the analysis in the rule's analyses.
+    pub analysis: usize,
+    /// The dataset as written and its role in the query.
+    pub dataset: String,
+    pub role: DatasetRole,
+    /// Short provider name (`Sysmon`, `Security`, `DeviceNetworkEvents`).
+    pub provider: String,
+    /// `Sysmon`, `Windows event log`, `Microsoft Defender XDR`, ... or empty.
+    pub product: String,
+    /// Event ID, ActionType, or `any`.
+    pub event: String,
+    pub title: String,
+    /// Why the rule needs this event: the dataset and its role, then the knowledge's reason
+    /// (which names the ActionType/EventID filter that narrowed the dataset, if any).
+    pub why: String,
+    /// The equality filters on the dataset that narrowed it (`ActionType == ConnectionSuccess`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub narrowed_by: Vec<String>,
+    /// The canonical fields the rule reads on the dataset, compared with the event's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields_read: Vec<String>,
+    #[serde(flatten)]
+    pub fit: Fit,
+    /// The provider and event are in the event catalog.
+    pub known: bool,
+}
+
+impl CoverageRow {
+    /// `full`, `partial`, `unknown`.
+    pub fn fit_name(&self) -> &'static str {
+        match self.fit {
+            Fit::Full => "full",
+            Fit::Partial { .. } => "partial",
+            Fit::Unknown => "unknown",
+        }
+    }
+
+    /// The fit as a sentence for pages and the terminal: `partial: no parent_process_name;
+    /// correlate with Sysmon 1 (join on ProcessGuid)`.
+    pub fn fit_text(&self) -> String {
+        match &self.fit {
+            Fit::Full => "full".to_owned(),
+            Fit::Unknown => "unknown (the event's fields are not known)".to_owned(),
+            Fit::Partial { missing, correlate_with } => {
+                let mut text = format!("partial: no {}", missing.join(", no "));
+                if let Some(hint) = correlate_with {
+                    text.push_str(&format!("; correlate with {} {}", hint.provider, hint.event));
+                    if !hint.join.is_empty() {
+                        text.push_str(&format!(" ({})", hint.join));
+                    }
+                }
+                text
+            }
+        }
+    }
+}
+
+/// Equality filters on a field the knowledge may narrow a dataset by. The knowledge picks the
+/// keys it knows for each dataset; this list only keeps the pairs short.
+fn is_narrowing_field(field: &str) -> bool {
+    const KEYS: &[&str] = &[
+        "actiontype",
+        "eventid",
+        "eventcode",
+        "event_id",
+        "channel",
+        "provider",
+        "providername",
+        "provider_name",
+        "source",
+        "sourcetype",
+        "eventlog",
+        "eventsourcename",
+        "event.code",
+        "event.category",
+        "event.action",
+        "event.dataset",
+        "event.module",
+        "winlog.channel",
+        "winlog.provider_name",
+        "winlog.event_id",
+        "metadata.event_type",
+        "metadata.product_event_type",
+        "type",
+        "category",
+    ];
+    let lower = field.to_ascii_lowercase();
+    let lower = lower.strip_prefix("$e.").unwrap_or(&lower);
+    KEYS.contains(&lower)
+}
+
+/// The narrowing pairs of one dataset: positive equality filters that hold for the whole stage
+/// (top-level conjuncts, or an `or` made only of such filters on narrowing fields).
+fn narrowing_pairs(analysis: &Analysis, dataset: usize) -> Vec<(String, String)> {
+    let mut pairs = Vec::new();
+    for stage in analysis.stages.iter().filter(|stage| !stage.negated) {
+        let Some(tree) = &stage.predicate else { continue };
+        for conjunct in tree.conjuncts() {
+            let mut candidate = Vec::new();
+            let mut all_narrowing = true;
+            walk(conjunct, false, 0, &mut |predicate, negated| {
+                let usable = !negated
+                    && !predicate.negated
+                    && predicate.is_literal()
+                    && matches!(predicate.op, Op::Eq | Op::In)
+                    && predicate_dataset(analysis, stage, predicate) == Some(dataset)
+                    && is_narrowing_field(predicate.resolved_field.as_deref().unwrap_or(&predicate.field));
+                if !usable {
+                    all_narrowing = false;
+                    return;
+                }
+                let field = predicate.resolved_field.clone().unwrap_or_else(|| predicate.field.clone());
+                for value in &predicate.values {
+                    if let Some(text) = value.literal_text() {
+                        candidate.push((field.clone(), text));
+                    }
+                }
+            });
+            let single_or = matches!(conjunct, Expr::Predicate(_) | Expr::Or { .. });
+            if all_narrowing && single_or {
+                pairs.extend(candidate);
+            }
+        }
+    }
+    pairs.sort();
+    pairs.dedup();
+    pairs
+}
+
+/// The canonical fields a rule reads on one dataset: every predicate on it except time filters,
+/// computed columns and keywords (those say nothing about which events carry what).
+pub fn fields_read(knowledge: &Knowledge, family: Family, analysis: &Analysis, dataset: usize) -> Vec<String> {
+    let name = analysis.datasets.get(dataset).map(|dataset| dataset.name.as_str());
+    let mut fields = BTreeSet::new();
+    for stage in &analysis.stages {
+        let Some(tree) = &stage.predicate else { continue };
+        walk(tree, false, 0, &mut |predicate, _| {
+            if predicate.time_filter || predicate_dataset(analysis, stage, predicate) != Some(dataset) {
+                return;
+            }
+            if let Some(field) = canonical_field_of(knowledge, family, name, predicate) {
+                fields.insert(field);
+            }
+        });
+    }
+    fields.into_iter().collect()
+}
+
+/// Every coverage row of one analysis, dataset by dataset in the order the query reads them.
+pub fn analysis_coverage(
+    knowledge: &Knowledge,
+    family: Family,
+    analysis_index: usize,
+    analysis: &Analysis,
+) -> Vec<CoverageRow> {
+    let mut rows = Vec::new();
+    for (index, dataset) in analysis.datasets.iter().enumerate() {
+        let pairs = narrowing_pairs(analysis, index);
+        let narrowing: Vec<(&str, &str)> =
+            pairs.iter().map(|(field, value)| (field.as_str(), value.as_str())).collect();
+        let read = fields_read(knowledge, family, analysis, index);
+        let read_refs: Vec<&str> = read.iter().map(String::as_str).collect();
+        let role = role_text(dataset.role);
+        for event in knowledge.events_for_dataset(family, &dataset.name, &dataset.attributes, &narrowing) {
+            let fit = knowledge.event_fit(&event.provider, &event.event, &read_refs);
+            rows.push(CoverageRow {
+                analysis: analysis_index,
+                dataset: dataset.name.clone(),
+                role: dataset.role,
+                why: format!("{} ({role}): {}", dataset.name, event.reason),
+                provider: event.provider,
+                product: event.product,
+                event: event.event,
+                title: event.title,
+                narrowed_by: pairs.iter().map(|(field, value)| format!("{field} == {value}")).collect(),
+                fields_read: read.clone(),
+                fit,
+                known: event.known,
+            });
+        }
+    }
+    rows
+}
+
+/// The role as a phrase for the "why" column.
+pub fn role_text(role: DatasetRole) -> &'static str {
+    match role {
+        DatasetRole::Source => "source table",
+        DatasetRole::Join => "joined table",
+        DatasetRole::UnionMember => "union member",
+        DatasetRole::Lookup => "lookup table",
+        DatasetRole::LetBound => "table in a let binding",
+        DatasetRole::Function => "function",
+        DatasetRole::SequenceStep => "sequence step",
+        DatasetRole::DataModel => "data model",
+    }
+}

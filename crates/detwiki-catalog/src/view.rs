@@ -1,0 +1,324 @@
+//! The catalog view of one rule: what its page adds to the analyses (ATT&CK, event coverage,
+//! exclusions, indicators with corpus counts, time windows, the vendor-alert banner), as one
+//! serializable value. The rule page, its JSON twin and `detwiki show --json` all print this
+//! value, so they cannot disagree.
+
+use std::collections::BTreeMap;
+
+use detwiki_ir::{Expr, Predicate, Value};
+use serde::Serialize;
+
+use crate::attack::AttackSection;
+use crate::corpus::{CatalogIndex, IndicatorCount, indicator_path};
+use crate::coverage::CoverageRow;
+use crate::indicators::IndicatorKey;
+use crate::{Catalog, CatalogRule};
+
+/// Upper bound on nesting when printing a predicate tree.
+const MAX_DEPTH: usize = 64;
+
+/// Where an indicator is stated in the rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IndicatorSource {
+    pub raw_field: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resolved_field: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dataset: Option<String>,
+    pub written_op: String,
+    pub raw_value: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl IndicatorSource {
+    /// `InitiatingProcessCommandLine1 (InitiatingProcessCommandLine) on DeviceProcessEvents`.
+    pub fn text(&self) -> String {
+        let mut text = self.raw_field.clone();
+        if let Some(resolved) = &self.resolved_field {
+            text.push_str(&format!(" ({resolved})"));
+        }
+        if let Some(dataset) = &self.dataset {
+            text.push_str(&format!(" on {dataset}"));
+        }
+        text
+    }
+}
+
+/// One indicator row: a canonical (field, kind, value) with its corpus count.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IndicatorRow {
+    pub field: String,
+    pub kind: String,
+    pub value: String,
+    /// The field is a canonical name (else the raw name, when the taxonomy has none).
+    pub canonical: bool,
+    /// Rules in the whole catalog (this one included) that look for the same indicator.
+    pub corpus: IndicatorCount,
+    /// The indicator's page, relative to the site root.
+    pub path: String,
+    /// Every place in the rule that states it.
+    pub sources: Vec<IndicatorSource>,
+}
+
+/// A predicate the rule suppresses.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExclusionView {
+    pub analysis: usize,
+    /// The stage's kind and label (`where`, `filter filter_main`).
+    pub stage: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dataset: Option<String>,
+    /// The excluded condition, normalized (`FileName eq "x"`).
+    pub condition: String,
+}
+
+/// A duration with where it applies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WindowView {
+    pub analysis: usize,
+    /// The dataset a lookback applies to (none for a correlation span).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dataset: Option<String>,
+    pub text: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seconds: Option<u64>,
+}
+
+/// Lookback (how far back the rule reads) and correlation span (how close its events must be)
+/// kept apart.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct TimeWindows {
+    /// The rule's declared lookback (Sentinel `queryPeriod`, Elastic `from`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub declared_lookback: Option<String>,
+    /// Lookbacks from time filters in the query, per dataset.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub lookbacks: Vec<WindowView>,
+    /// Correlation spans (EQL `maxspan`, Sigma correlation `timespan`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub correlation: Vec<WindowView>,
+}
+
+/// The group-by keys of one analysis.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GroupByView {
+    pub analysis: usize,
+    pub keys: Vec<String>,
+}
+
+/// The catalog view of one rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RuleView {
+    pub id: String,
+    pub family: &'static str,
+    /// Set when the rule only forwards a vendor's alerts: it is left out of ATT&CK coverage and
+    /// browse counts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vendor_alerts: Option<String>,
+    pub time_windows: TimeWindows,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub group_by: Vec<GroupByView>,
+    pub attack: AttackSection,
+    pub event_coverage: Vec<CoverageRow>,
+    pub exclusions: Vec<ExclusionView>,
+    pub indicators: Vec<IndicatorRow>,
+    pub output_fields: Vec<String>,
+}
+
+impl RuleView {
+    /// The view of the rule at `position` in `catalog.rules`; `None` when out of range.
+    pub fn new(catalog: &Catalog, index: &CatalogIndex, position: usize) -> Option<RuleView> {
+        let entry = catalog.rules.get(position)?;
+        let facts = index.facts.get(position)?;
+
+        let mut rows: Vec<IndicatorRow> = Vec::new();
+        let mut row_of: BTreeMap<&IndicatorKey, usize> = BTreeMap::new();
+        for occurrence in facts.indicators.iter().filter(|occurrence| !occurrence.exclusion) {
+            let source = IndicatorSource {
+                raw_field: occurrence.raw_field.clone(),
+                resolved_field: occurrence.resolved_field.clone(),
+                dataset: occurrence.dataset.clone(),
+                written_op: occurrence.written_op.clone(),
+                raw_value: occurrence.raw_value.clone(),
+                note: occurrence.note.clone(),
+            };
+            match row_of.get(&occurrence.key).and_then(|row| rows.get_mut(*row)) {
+                Some(row) => {
+                    if !row.sources.contains(&source) {
+                        row.sources.push(source);
+                    }
+                }
+                None => {
+                    row_of.insert(&occurrence.key, rows.len());
+                    rows.push(IndicatorRow {
+                        field: occurrence.key.field.clone(),
+                        kind: occurrence.key.kind.clone(),
+                        value: occurrence.key.value.clone(),
+                        canonical: occurrence.key.canonical,
+                        corpus: index.indicator_count(&occurrence.key),
+                        path: indicator_path(&occurrence.key),
+                        sources: vec![source],
+                    });
+                }
+            }
+        }
+
+        Some(RuleView {
+            id: entry.rule.id.clone(),
+            family: entry.rule.family.as_str(),
+            vendor_alerts: facts.vendor_alerts.clone(),
+            time_windows: time_windows(entry),
+            group_by: entry
+                .analyses
+                .iter()
+                .enumerate()
+                .filter(|(_, query)| !query.analysis.group_by.is_empty())
+                .map(|(analysis, query)| GroupByView { analysis, keys: query.analysis.group_by.clone() })
+                .collect(),
+            attack: facts.attack.clone(),
+            event_coverage: facts.coverage.clone(),
+            exclusions: exclusions(entry),
+            indicators: rows,
+            output_fields: {
+                let mut fields: Vec<String> = Vec::new();
+                for field in entry.analyses.iter().flat_map(|query| query.analysis.output_fields.iter()) {
+                    if !fields.contains(field) {
+                        fields.push(field.clone());
+                    }
+                }
+                fields
+            },
+        })
+    }
+}
+
+fn time_windows(entry: &CatalogRule) -> TimeWindows {
+    let mut windows = TimeWindows { declared_lookback: entry.rule.metadata.lookback.clone(), ..TimeWindows::default() };
+    for (analysis, query) in entry.analyses.iter().enumerate() {
+        for dataset in &query.analysis.datasets {
+            if let Some(window) = &dataset.time_window {
+                windows.lookbacks.push(WindowView {
+                    analysis,
+                    dataset: Some(dataset.name.clone()),
+                    text: window.text.clone(),
+                    seconds: window.seconds,
+                });
+            }
+        }
+        if let Some(window) = &query.analysis.time_window {
+            windows.correlation.push(WindowView {
+                analysis,
+                dataset: None,
+                text: window.text.clone(),
+                seconds: window.seconds,
+            });
+        }
+    }
+    windows
+}
+
+/// Negated stages (Sigma filters under `not`) whole, and the negated top-level conjuncts of the
+/// other stages.
+fn exclusions(entry: &CatalogRule) -> Vec<ExclusionView> {
+    let mut out = Vec::new();
+    for (analysis, query) in entry.analyses.iter().enumerate() {
+        for stage in &query.analysis.stages {
+            let Some(tree) = &stage.predicate else { continue };
+            let dataset = stage.dataset.and_then(|index| query.analysis.datasets.get(index)).map(|d| d.name.clone());
+            let name = match &stage.label {
+                Some(label) => format!("{} {label}", stage.kind),
+                None => stage.kind.clone(),
+            };
+            let conditions: Vec<String> = if stage.negated {
+                vec![expr_text(tree)]
+            } else {
+                tree.exclusions().into_iter().map(expr_text).collect()
+            };
+            for condition in conditions {
+                out.push(ExclusionView { analysis, stage: name.clone(), dataset: dataset.clone(), condition });
+            }
+        }
+    }
+    out
+}
+
+/// A predicate tree on one line: `a eq "x" and (b contains "y" or not (c eq "z"))`.
+pub fn expr_text(expr: &Expr) -> String {
+    let mut out = String::new();
+    write_expr(expr, 0, &mut out);
+    out
+}
+
+fn write_expr(expr: &Expr, depth: usize, out: &mut String) {
+    if depth > MAX_DEPTH {
+        out.push('…');
+        return;
+    }
+    match expr {
+        Expr::And { items } | Expr::Or { items } => {
+            let and = matches!(expr, Expr::And { .. });
+            if items.is_empty() {
+                out.push_str(if and { "true" } else { "false" });
+                return;
+            }
+            let wrap = depth > 0 && items.len() > 1;
+            if wrap {
+                out.push('(');
+            }
+            for (position, item) in items.iter().enumerate() {
+                if position > 0 {
+                    out.push_str(if and { " and " } else { " or " });
+                }
+                write_expr(item, depth + 1, out);
+            }
+            if wrap {
+                out.push(')');
+            }
+        }
+        Expr::Not { item } => {
+            out.push_str("not (");
+            write_expr(item, depth + 1, out);
+            out.push(')');
+        }
+        Expr::Predicate(predicate) => out.push_str(&predicate_text(predicate)),
+        Expr::Opaque { text, .. } => {
+            out.push('{');
+            out.push_str(text);
+            out.push('}');
+        }
+    }
+}
+
+/// `field [not] op values [|transform]`.
+pub fn predicate_text(predicate: &Predicate) -> String {
+    let mut out = predicate.field.clone();
+    out.push(' ');
+    if predicate.negated {
+        out.push_str("not ");
+    }
+    out.push_str(predicate.op.as_str());
+    let values: Vec<String> = predicate.values.iter().map(value_text).collect();
+    if !values.is_empty() {
+        out.push(' ');
+        out.push_str(&values.join(", "));
+    }
+    for transform in &predicate.transforms {
+        out.push_str(" |");
+        out.push_str(&transform.name);
+    }
+    out
+}
+
+fn value_text(value: &Value) -> String {
+    match value {
+        Value::String { value } => serde_json::to_string(value).unwrap_or_default(),
+        Value::Variable { name, .. } => format!("${name}"),
+        Value::Column { name } => format!("column {name}"),
+        Value::Regex { pattern, flags } => format!("/{pattern}/{flags}"),
+        other => other.literal_text().unwrap_or_else(|| match other {
+            Value::Call { text, .. } => text.clone(),
+            _ => String::new(),
+        }),
+    }
+}
