@@ -3,7 +3,7 @@
 
 use askama::Template;
 use detwiki_catalog::{Catalog, CatalogRule, Counts};
-use detwiki_ir::{Family, JSON_VERSION, LineIndex, Metadata, Provenance, Rule, SourceInfo, Span};
+use detwiki_ir::{Analysis, Family, JSON_VERSION, LineIndex, Metadata, Provenance, Rule, SourceInfo, Span};
 use serde::Serialize;
 
 use crate::markdown::{is_safe_link, render_markdown};
@@ -127,9 +127,11 @@ pub struct DatasetView {
     pub lookback: Option<String>,
 }
 
-/// The analysis of one query, ready to show.
+/// The analysis of one query, ready to show, with the analysis itself for machines.
 #[derive(Debug, Clone, Serialize)]
-pub struct AnalysisView {
+pub struct AnalysisView<'a> {
+    /// Index of the query in the rule's `queries`.
+    pub query: usize,
     pub heading: String,
     pub language: &'static str,
     pub parameters: Vec<ParameterView>,
@@ -140,6 +142,9 @@ pub struct AnalysisView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub correlation_window: Option<String>,
     pub diagnostics: Vec<PlacedDiagnostic>,
+    /// The engine's analysis in the shape `detwiki analyze --json` prints (spans are file
+    /// offsets).
+    pub analysis: &'a Analysis,
 }
 
 /// A query of the rule with no engine yet: named so the reader knows why there are no stages.
@@ -187,7 +192,7 @@ pub struct RulePage<'a> {
     /// The rule's text as in its file.
     pub body: &'a str,
     pub queries: Vec<QueryView>,
-    pub analyses: Vec<AnalysisView>,
+    pub analyses: Vec<AnalysisView<'a>>,
     /// Problems found reading the rule (engine diagnostics are under each analysis).
     pub diagnostics: Vec<PlacedDiagnostic>,
 }
@@ -267,6 +272,8 @@ pub fn rule_page<'a>(entry: &'a CatalogRule, root: String, generated: &str, sour
                 index.and_then(|index| analysis.datasets.get(index)).map(|dataset| dataset.name.clone())
             };
             AnalysisView {
+                query: query_analysis.query,
+                analysis,
                 heading: query_heading(query_analysis.query),
                 language: analysis.language.map(|language| language.display_name()).unwrap_or("unknown"),
                 parameters: analysis
