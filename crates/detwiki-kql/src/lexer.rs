@@ -290,6 +290,11 @@ impl Lexer<'_> {
             '>' if next == b'=' => (TokenKind::GreaterEqual, 2),
             '>' => (TokenKind::Greater, 1),
             '+' => (TokenKind::Plus, 1),
+            // Graph edges (`-->`, `--`, `->`) are tokens of their own, as in Kusto.Language: so
+            // a `----` line is an error rather than a chain of minus signs.
+            '-' if next == b'-' && self.byte(2) == b'>' => (TokenKind::DashDashArrow, 3),
+            '-' if next == b'-' => (TokenKind::DashDash, 2),
+            '-' if next == b'>' => (TokenKind::Arrow, 2),
             '-' => (TokenKind::Minus, 1),
             '*' => (TokenKind::Star, 1),
             '/' => (TokenKind::Slash, 1),

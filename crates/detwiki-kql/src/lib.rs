@@ -43,15 +43,15 @@ pub use units::{Unit, split_units};
 
 use detwiki_ir::{Analysis, Language};
 
+/// Lowers one unit found by [`split_units`] in `text` (exposed for per-stage benchmarks).
+pub fn lower_unit(text: &str, unit: &Unit) -> Analysis {
+    let mut analysis = lower::lower(text, unit);
+    analysis.language = Some(Language::Kql);
+    analysis
+}
+
 /// Analyses a KQL text. A text may hold several queries separated only by blank lines: one
 /// [`Analysis`] per query, each with `span` covering it. Spans are byte ranges into `text`.
 pub fn analyze(text: &str) -> Vec<Analysis> {
-    split_units(text)
-        .into_iter()
-        .map(|unit| {
-            let mut analysis = lower::lower(text, &unit);
-            analysis.language = Some(Language::Kql);
-            analysis
-        })
-        .collect()
+    split_units(text).into_iter().map(|unit| lower_unit(text, &unit)).collect()
 }

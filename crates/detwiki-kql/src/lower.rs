@@ -190,6 +190,11 @@ impl Lowering<'_> {
     fn lower_source(&mut self, source: &Expr, depth: u32, role: DatasetRole, emit: bool, scope: &mut Scope) {
         match &source.kind {
             ExprKind::Paren(inner) => return self.lower_pipeline_in(inner, depth, role, emit, scope),
+            ExprKind::Call { callee, args } if matches!(callee.as_name(), Some("materialize" | "view")) => {
+                if let Some(first) = args.first() {
+                    return self.lower_pipeline_in(first, depth, role, emit, scope);
+                }
+            }
             ExprKind::Operator(operator) => return self.lower_operator(operator, depth, emit, scope),
             ExprKind::Pipe { .. } => return self.lower_pipeline_in(source, depth, role, emit, scope),
             _ => {}
@@ -474,8 +479,6 @@ impl Lowering<'_> {
             origin = FieldOrigin::Computed;
         } else if let Some(old) = scope.renamed.get(field) {
             resolved_field = Some(old.clone());
-        } else if !matches!(left.kind, ExprKind::Name(_)) && !matches!(left.kind, ExprKind::Member { .. }) {
-            origin = FieldOrigin::Computed;
         } else if let Some((base, suffix)) = join_suffix(field)
             && !scope.joined.is_empty()
         {
@@ -674,9 +677,11 @@ fn column_name(expr: &Expr) -> Option<String> {
             _ => column_name(target).map(|base| format!("{base}.{}", name.text)),
         },
         ExprKind::Paren(inner) => column_name(inner),
-        ExprKind::Call { callee, args } => match callee.as_name() {
+        // Conversions do not change which field is compared: `tostring(AdditionalFields.x)`
+        // compares `AdditionalFields.x`.
+        ExprKind::Call { callee, args } if args.len() == 1 => match callee.as_name() {
             Some("tostring" | "tolower" | "toupper" | "trim" | "tolong" | "toint" | "todynamic" | "parse_json") => {
-                args.last().and_then(column_name).map(|inner| format!("{}({inner})", callee.as_name().unwrap_or("")))
+                args.first().and_then(column_name)
             }
             _ => None,
         },

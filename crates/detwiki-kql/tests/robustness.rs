@@ -134,7 +134,7 @@ fn assert_too_deep(text: &str) {
 fn ten_thousand_parentheses_give_an_error() {
     let depth = 10_000;
     assert_too_deep(&format!("T | where {}x{}", "(".repeat(depth), ")".repeat(depth)));
-    assert_too_deep(&format!("print {}1", "-".repeat(depth)));
+    assert_too_deep(&format!("print {}1", "- ".repeat(depth)));
     assert_too_deep(&format!("T | where {}x{}", "not(".repeat(depth), ")".repeat(depth)));
     assert_too_deep(&format!("T | where x in {}T{}", "(T | where x in (".repeat(depth), "))".repeat(depth)));
     assert_too_deep(&format!("print {}", "1 + ".repeat(depth) + "1"));

@@ -163,7 +163,7 @@ impl Report {
         out.push_str("## All corpora\n");
         out.push_str(&render_stats(&total));
         out.push_str(&format!(
-            "\n## Mutations ({mutated_texts} mutated texts: deleted parenthesis, missing operand, cut after operator keyword)\n"
+            "\n## Mutations ({mutated_texts} mutated texts: deleted `)` or `(`, missing right or left operand, cut after the first or last operator keyword)\n"
         ));
         out.push_str(&format!(
             "verdict agrees: {}/{} ({}); oracle errors {}, detwiki errors {}\n",
@@ -401,35 +401,43 @@ fn canonical_value(value: &SyntaxValue) -> String {
     }
 }
 
-/// Three mutations per valid unit, each chosen deterministically from the unit's tokens.
+/// Mutations of each valid unit, each chosen deterministically from the unit's tokens: the
+/// last `)` or the first `(` deleted, the right or the left operand of the first comparison
+/// deleted, the query cut after its first and after its last operator keyword.
 fn mutate_valid_units(valid: &[(String, String)]) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for (place, text) in valid {
         let tokens = detwiki_kql::tokenize(text);
-        // A deleted parenthesis: the last `)` of the text.
+        let without = |range: std::ops::Range<usize>| format!("{}{}", &text[..range.start], &text[range.end..]);
         if let Some(token) = tokens.iter().rev().find(|token| token.kind == TokenKind::RightParen) {
-            let range = token.span.range();
-            out.push((format!("{place} [deleted `)`]"), format!("{}{}", &text[..range.start], &text[range.end..])));
+            out.push((format!("{place} [deleted last `)`]"), without(token.span.range())));
         }
-        // A missing operand: the right side of the first comparison.
-        let comparison = tokens.windows(2).find(|pair| {
+        if let Some(token) = tokens.iter().find(|token| token.kind == TokenKind::LeftParen) {
+            out.push((format!("{place} [deleted first `(`]"), without(token.span.range())));
+        }
+        let operand = |kind: TokenKind| {
+            matches!(kind, TokenKind::String | TokenKind::Int | TokenKind::Timespan | TokenKind::Ident)
+        };
+        let comparison = tokens.windows(3).find(|window| {
             matches!(
-                pair[0].kind,
+                window[1].kind,
                 TokenKind::EqualEqual | TokenKind::EqualTilde | TokenKind::BangEqual | TokenKind::Greater
-            ) && matches!(pair[1].kind, TokenKind::String | TokenKind::Int | TokenKind::Timespan | TokenKind::Ident)
+            ) && operand(window[0].kind)
+                && operand(window[2].kind)
         });
-        if let Some(pair) = comparison {
-            let range = pair[1].span.range();
-            out.push((format!("{place} [missing operand]"), format!("{}{}", &text[..range.start], &text[range.end..])));
+        if let Some(window) = comparison {
+            out.push((format!("{place} [missing right operand]"), without(window[2].span.range())));
+            out.push((format!("{place} [missing left operand]"), without(window[0].span.range())));
         }
-        // A query cut after an operator keyword: the last `| word`.
-        let cut =
-            tokens.windows(2).rev().find(|pair| pair[0].kind == TokenKind::Pipe && pair[1].kind == TokenKind::Ident);
-        if let Some(pair) = cut {
-            out.push((
-                format!("{place} [cut after `{}`]", &text[pair[1].span.range()]),
-                text[..pair[1].span.range().end].to_owned(),
-            ));
+        let keywords: Vec<_> = tokens
+            .windows(2)
+            .filter(|pair| pair[0].kind == TokenKind::Pipe && pair[1].kind == TokenKind::Ident)
+            .map(|pair| pair[1].span.range())
+            .collect();
+        let mut cuts: Vec<_> = keywords.first().into_iter().chain(keywords.last()).cloned().collect();
+        cuts.dedup();
+        for cut in cuts {
+            out.push((format!("{place} [cut after `{}`]", &text[cut.clone()]), text[..cut.end].to_owned()));
         }
     }
     out

@@ -115,6 +115,11 @@ impl Parser<'_> {
         match word {
             "union" | "print" => true,
             "range" => self.nth_kind(1) == TokenKind::Ident,
+            // Keywords at the head of a query, even when what follows is broken (`search > x`).
+            "search" | "find" => !matches!(
+                self.nth_kind(1),
+                TokenKind::Dot | TokenKind::Assign | TokenKind::Comma | TokenKind::RightParen | TokenKind::Semicolon
+            ),
             _ => matches!(
                 self.nth_kind(1),
                 TokenKind::Ident | TokenKind::String | TokenKind::Star | TokenKind::LeftParen

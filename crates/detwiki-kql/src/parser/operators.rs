@@ -499,6 +499,9 @@ impl Parser<'_> {
                 | TokenKind::LeftBracket
                 | TokenKind::Minus
                 | TokenKind::Greater
+                | TokenKind::Arrow
+                | TokenKind::DashDash
+                | TokenKind::DashDashArrow
                 | TokenKind::Less
                 | TokenKind::Comma
         ) {
