@@ -130,3 +130,7 @@ pub fn empty_selector(pattern: &str, span: Span) -> Diagnostic {
 pub fn unresolved_reference(reference: &str, span: Span) -> Diagnostic {
     Diagnostic::warning("sigma-unresolved-reference", format!("no rule with id or name `{reference}`"), span)
 }
+
+pub fn invalid_id(found: &str, span: Span) -> Diagnostic {
+    Diagnostic::error("sigma-invalid-id", format!("expected `id` to be a UUID, found `{found}`"), span)
+}

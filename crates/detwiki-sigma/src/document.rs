@@ -253,6 +253,11 @@ fn read_document(document: &mut SigmaDocument, content: YamlNode, text: &str) {
             *list = string_list(node);
         }
     }
+    if let Some(id) = &document.id
+        && !is_uuid(&id.value)
+    {
+        out.push(diagnostics::invalid_id(&id.value, id.span));
+    }
     if document.title.is_none() {
         out.push(diagnostics::missing_field("title", Span::empty(content.span.start)));
     }
@@ -277,6 +282,15 @@ fn read_document(document: &mut SigmaDocument, content: YamlNode, text: &str) {
         }
     }
     document.content = content;
+}
+
+/// A UUID as Python's `UUID()` reads it: 32 hex digits, hyphens anywhere between them, optional
+/// braces or `urn:uuid:` prefix.
+fn is_uuid(text: &str) -> bool {
+    let text = text.strip_prefix("urn:uuid:").unwrap_or(text);
+    let text = text.strip_prefix('{').and_then(|rest| rest.strip_suffix('}')).unwrap_or(text);
+    let digits: Vec<char> = text.chars().filter(|c| *c != '-').collect();
+    digits.len() == 32 && digits.iter().all(char::is_ascii_hexdigit)
 }
 
 fn read_logsource(node: &YamlNode, out: &mut Vec<Diagnostic>) -> LogSource {

@@ -29,11 +29,21 @@ struct Corpus {
     name: &'static str,
     /// Folder under `../shared/corpus`.
     folder: &'static str,
+    /// Sub-folders to walk (all of `folder` when empty).
+    paths: &'static [&'static str],
+    /// Read the ```yaml blocks of Markdown files (`sigma_batch.py --md`).
+    markdown: bool,
 }
 
-const CORPORA: [Corpus; 2] = [
-    Corpus { name: "corpus", folder: "SigmaHQ__sigma" },
-    Corpus { name: "specification", folder: "SigmaHQ__sigma-specification" },
+const CORPORA: [Corpus; 3] = [
+    Corpus { name: "corpus", folder: "SigmaHQ__sigma", paths: &[], markdown: false },
+    Corpus { name: "specification", folder: "SigmaHQ__sigma-specification", paths: &[], markdown: false },
+    Corpus {
+        name: "specification_markdown",
+        folder: "SigmaHQ__sigma-specification",
+        paths: &["specification", "sigmahq"],
+        markdown: true,
+    },
 ];
 
 pub fn run(arguments: &[String]) -> anyhow::Result<()> {
@@ -44,7 +54,12 @@ pub fn run(arguments: &[String]) -> anyhow::Result<()> {
     let context = attack_context(&shared);
     for corpus in CORPORA {
         let root = shared.join("corpus").join(corpus.folder);
-        let oracle = run_oracle(&shared, &root)?;
+        let walked: Vec<PathBuf> = if corpus.paths.is_empty() {
+            vec![root.clone()]
+        } else {
+            corpus.paths.iter().map(|path| root.join(path)).collect()
+        };
+        let oracle = run_oracle(&shared, &walked, corpus.markdown)?;
         let report = compare(&root, &oracle, &context);
         let commit = corpus_commit(&shared, corpus.folder).unwrap_or_else(|| "unknown".to_owned());
         let text = report.render(corpus.folder, &commit);
@@ -122,11 +137,14 @@ fn corpus_commit(shared: &Path, folder: &str) -> Option<String> {
     None
 }
 
-fn run_oracle(shared: &Path, root: &Path) -> anyhow::Result<Vec<Json>> {
+fn run_oracle(shared: &Path, paths: &[PathBuf], markdown: bool) -> anyhow::Result<Vec<Json>> {
     let python = oracles_home().join("venv2/bin/python");
     let script = shared.join("oracles/sigma_batch.py");
     let mut command = Command::new(&python);
-    command.arg(&script).arg(root);
+    command.arg(&script).args(paths);
+    if markdown {
+        command.arg("--md");
+    }
     let bundle = shared.join(ATTACK_BUNDLE);
     if bundle.is_file() {
         command.arg("--attack-bundle").arg(bundle);
@@ -166,6 +184,19 @@ fn section(out: &mut String, title: &str, lines: &[String]) {
         let _ = writeln!(out, "{line}");
     }
     let _ = writeln!(out);
+}
+
+/// The fenced block whose first content line is `first` (1-based), up to its closing fence.
+fn markdown_block(text: &str, first: usize) -> String {
+    let mut block = String::new();
+    for line in text.lines().skip(first.saturating_sub(1)) {
+        if line.trim_start().starts_with("```") {
+            break;
+        }
+        block.push_str(line);
+        block.push('\n');
+    }
+    block
 }
 
 fn percent(part: usize, whole: usize) -> f64 {
@@ -240,9 +271,17 @@ fn compare(root: &Path, oracle: &[Json], context: &LintContext) -> Report {
             continue;
         }
         let Some(path) = line["file"].as_str() else { continue };
-        let relative = path.strip_prefix(&root_text).unwrap_or(path).trim_start_matches('/').to_owned();
-        let entry = files.entry(path.to_owned()).or_insert_with(|| {
+        let block_line = line["block_line"].as_u64();
+        let mut relative = path.strip_prefix(&root_text).unwrap_or(path).trim_start_matches('/').to_owned();
+        if let Some(block_line) = block_line {
+            relative = format!("{relative}:{block_line}");
+        }
+        let entry = files.entry(relative.clone()).or_insert_with(|| {
             let text = std::fs::read_to_string(path).ok()?;
+            let text = match block_line {
+                Some(first) => markdown_block(&text, first as usize),
+                None => text,
+            };
             let loaded = std::panic::catch_unwind(|| detwiki_sigma::load(&text)).ok()?;
             Some((text, loaded))
         });
