@@ -782,3 +782,72 @@ fn stage_kind(operator: &Operator) -> String {
         other => other.to_owned(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use detwiki_ir::{Analysis, FieldOrigin, Op, Predicate, Value};
+
+    fn analyze_one(text: &str) -> Analysis {
+        let mut analyses = crate::analyze(text);
+        assert_eq!(analyses.len(), 1, "{text}");
+        analyses.remove(0)
+    }
+
+    fn predicates(analysis: &Analysis) -> Vec<Predicate> {
+        let mut out = Vec::new();
+        for stage in &analysis.stages {
+            if let Some(tree) = &stage.predicate {
+                tree.for_each_predicate(&mut |predicate, _| out.push(predicate.clone()));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn join_suffixes_name_the_joined_tables_in_order() {
+        let analysis = analyze_one(
+            "A\n| join (B | where P == 1) on K\n| join (C) on K\n| where AccountName2 == \"a\" and FileName1 == \"b\" and SHA1 == \"c\"",
+        );
+        let names: Vec<&str> = analysis.datasets.iter().map(|dataset| dataset.name.as_str()).collect();
+        assert_eq!(names, ["A", "B", "C"]);
+        let predicates = predicates(&analysis);
+        let find = |field: &str| predicates.iter().find(|predicate| predicate.field == field).cloned();
+        assert_eq!(find("P").and_then(|predicate| predicate.dataset), Some(1));
+        let second = find("AccountName2").unwrap_or_else(|| panic!("AccountName2 missing"));
+        assert_eq!((second.dataset, second.resolved_field.as_deref()), (Some(2), Some("AccountName")));
+        let first = find("FileName1").unwrap_or_else(|| panic!("FileName1 missing"));
+        assert_eq!((first.dataset, first.resolved_field.as_deref()), (Some(1), Some("FileName")));
+        let sha1 = find("SHA1").unwrap_or_else(|| panic!("SHA1 missing"));
+        assert_eq!((sha1.dataset, sha1.resolved_field), (Some(0), None));
+        assert_eq!(analysis.group_by, ["K"]);
+    }
+
+    #[test]
+    fn lets_inline_or_stay_variables_and_columns_stay_columns() {
+        let analysis = analyze_one(
+            "let n = toscalar(T | count);\nlet names = dynamic([\"a\", \"b\"]);\nT\n| where A == n and B in (names) and C == D",
+        );
+        let predicates = predicates(&analysis);
+        assert!(matches!(&predicates[0].values[0], Value::Variable { name, .. } if name == "n"));
+        assert_eq!(predicates[1].values, [Value::string("a"), Value::string("b")]);
+        assert_eq!(predicates[1].op, Op::In);
+        assert_eq!(predicates[2].values, [Value::Column { name: "D".to_owned() }]);
+        assert!(predicates.iter().all(|predicate| predicate.is_literal() == (predicate.field == "B")));
+    }
+
+    #[test]
+    fn computed_columns_thresholds_and_exclusions() {
+        let analysis = analyze_one(
+            "T\n| project Cmd = tolower(CommandLine), Host\n| where Cmd has \"x\" and Host !endswith \".local\" and not(Host has \"dc\")\n| summarize Count = count() by Host\n| where Count > 10",
+        );
+        let predicates = predicates(&analysis);
+        assert_eq!(predicates[0].origin, FieldOrigin::Computed);
+        assert_eq!((predicates[1].op, predicates[1].negated), (Op::EndsWith, true));
+        let where_stage = &analysis.stages[2];
+        assert_eq!(where_stage.predicate.as_ref().map(|tree| tree.exclusions().len()), Some(2));
+        let last = analysis.stages.last().map(|stage| stage.thresholds.len());
+        assert_eq!(last, Some(1));
+        assert_eq!(analysis.group_by, ["Host"]);
+        assert_eq!(analysis.output_fields, ["Count", "Host"]);
+    }
+}
