@@ -173,6 +173,9 @@ pub struct RulePage<'a> {
     pub family: &'static str,
     pub family_name: &'static str,
     pub languages: Vec<&'static str>,
+    /// Query languages worth a badge beside the family (not "Sigma" twice).
+    #[serde(skip)]
+    pub language_badges: Vec<&'static str>,
     pub format: &'static str,
     pub metadata: &'a Metadata,
     #[serde(skip)]
@@ -257,7 +260,7 @@ pub fn rule_page<'a>(entry: &'a CatalogRule, root: String, generated: &str, sour
             heading: query_heading(position),
             language: query.language.display_name(),
             analysed: analysed_queries.contains(&position),
-            source: (query.span != rule.body_span && !query.span.is_empty())
+            source: (query.span != rule.body_span && rule.body_span.contains(query.span) && !query.span.is_empty())
                 .then(|| slice_of(text, query.span))
                 .filter(|source| !source.is_empty()),
         })
@@ -339,6 +342,10 @@ pub fn rule_page<'a>(entry: &'a CatalogRule, root: String, generated: &str, sour
         family: rule.family.as_str(),
         family_name: rule.family.display_name(),
         languages: rule_languages(rule),
+        language_badges: rule_languages(rule)
+            .into_iter()
+            .filter(|language| *language != rule.family.display_name())
+            .collect(),
         format: rule.format.display_name(),
         metadata,
         metadata_rows,
