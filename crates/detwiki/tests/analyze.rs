@@ -129,3 +129,26 @@ fn missing_paths_and_bad_flags() {
     let output = detwiki(&workspace_root(), &["analyze", "--lang", "cobol", "x"]);
     assert_eq!(output.status.code(), Some(2));
 }
+
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    use std::io::{BufRead, BufReader};
+    let demo = workspace_root().join("examples/demo-corpus");
+    let demo = demo.to_str().unwrap();
+    // Thirty copies of the demo corpus print megabytes: far more than a pipe holds.
+    let mut arguments = vec!["analyze", "--json"];
+    arguments.extend(std::iter::repeat_n(demo, 30));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_detwiki"))
+        .args(&arguments)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    assert!(first.starts_with("{\"version\":1"));
+    // The reader is dropped here: the binary's next writes fail with a broken pipe.
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert!(!text(&output.stderr).contains("panicked"));
+}
