@@ -141,7 +141,35 @@ pub fn parse_detection(node: &YamlNode, text: &str, skip: &[&str], out: &mut Vec
     if detection.conditions.is_empty() {
         out.push(diagnostics::missing_condition(Span::empty(node.span.start)));
     }
+    for condition in &detection.conditions {
+        if let Some(expression) = &condition.expression {
+            check_references(expression, &detection, out);
+        }
+    }
     detection
+}
+
+/// Every identifier a condition names must exist and every selector must match one (pySigma
+/// refuses the rule otherwise).
+fn check_references(expression: &ConditionExpr, detection: &Detection, out: &mut Vec<Diagnostic>) {
+    match expression {
+        ConditionExpr::And { items, .. } | ConditionExpr::Or { items, .. } => {
+            items.iter().for_each(|item| check_references(item, detection, out));
+        }
+        ConditionExpr::Not { item, .. } => check_references(item, detection, out),
+        ConditionExpr::Identifier { name, span } => {
+            if detection.identifier(name).is_none() {
+                out.push(diagnostics::undefined_identifier(name, *span));
+            }
+        }
+        ConditionExpr::Selector { quantifier, pattern, span } => {
+            let names =
+                condition::matching_identifiers(pattern, detection.identifiers.iter().map(|id| id.name.as_str()));
+            if names.is_empty() {
+                out.push(diagnostics::empty_selector(&format!("{} of {pattern}", quantifier.as_str()), *span));
+            }
+        }
+    }
 }
 
 fn parse_conditions(node: &YamlNode, text: &str, out: &mut Vec<Diagnostic>) -> Vec<Condition> {

@@ -73,13 +73,11 @@ pub fn lint(file_text: &str, file: &SigmaFile, context: &LintContext) -> Vec<Dia
     out
 }
 
-/// Validator findings of one document (none for a document that does not load). Spans of merged
-/// documents may point into the `action: global` document they inherited from.
+/// Validator findings of one document, also when it has errors (what could be read is checked).
+/// Spans of merged documents may point into the `action: global` document they inherited from.
 pub fn lint_document(document: &SigmaDocument, context: &LintContext) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    if !document.has_errors() {
-        lint_loaded_document(document, context, &mut out);
-    }
+    lint_loaded_document(document, context, &mut out);
     out
 }
 

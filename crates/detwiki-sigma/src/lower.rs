@@ -9,14 +9,13 @@
 use std::collections::BTreeMap;
 
 use detwiki_ir::{
-    Analysis, Dataset, DatasetRole, Diagnostic, Expr, FieldOrigin, Language, Op, Predicate, Span, Stage, TimeWindow,
-    Transform, Value, duration_seconds,
+    Analysis, Dataset, DatasetRole, Expr, FieldOrigin, Language, Op, Predicate, Span, Stage, TimeWindow, Transform,
+    Value, duration_seconds,
 };
 
 use crate::condition::{ConditionExpr, matching_identifiers};
 use crate::correlation::{CorrelationCondition, CorrelationType};
 use crate::detection::{Condition, Detection, DetectionEntry, DetectionGroup, DetectionItem, Linking};
-use crate::diagnostics;
 use crate::document::{DocumentKind, LogSource, SigmaDocument};
 use crate::modifiers::{self, CompareOp, Modifier, SigmaString, SigmaValue, StringPart};
 
@@ -82,7 +81,7 @@ fn lower_detection(detection: &Detection, exclusion_document: bool, analysis: &m
     for condition in &detection.conditions {
         let Some(expression) = &condition.expression else { continue };
         let mut stages = Vec::new();
-        collect_stages(expression, detection, exclusion_document, dataset, &mut stages, &mut analysis.diagnostics);
+        collect_stages(expression, detection, exclusion_document, dataset, &mut stages);
         analysis.stages.extend(stages);
         let mut stage = Stage::new("condition", condition.span);
         stage.label = Some(condition.text.clone());
@@ -155,24 +154,22 @@ fn collect_stages(
     negated: bool,
     dataset: Option<usize>,
     stages: &mut Vec<Stage>,
-    out: &mut Vec<Diagnostic>,
 ) {
     match expression {
         ConditionExpr::And { items, .. } | ConditionExpr::Or { items, .. } => {
             for item in items {
-                collect_stages(item, detection, negated, dataset, stages, out);
+                collect_stages(item, detection, negated, dataset, stages);
             }
         }
-        ConditionExpr::Not { item, .. } => collect_stages(item, detection, !negated, dataset, stages, out),
-        ConditionExpr::Identifier { name, span } => match detection.identifier(name) {
-            Some(identifier) => stages.push(identifier_stage(identifier, name.clone(), negated, dataset)),
-            None => out.push(diagnostics::undefined_identifier(name, *span)),
-        },
-        ConditionExpr::Selector { quantifier, pattern, span } => {
-            let names = matching_identifiers(pattern, detection.identifiers.iter().map(|id| id.name.as_str()));
-            if names.is_empty() {
-                out.push(diagnostics::empty_selector(&format!("{} of {pattern}", quantifier.as_str()), *span));
+        ConditionExpr::Not { item, .. } => collect_stages(item, detection, !negated, dataset, stages),
+        // Undefined identifiers and empty selectors were reported by the loader.
+        ConditionExpr::Identifier { name, .. } => {
+            if let Some(identifier) = detection.identifier(name) {
+                stages.push(identifier_stage(identifier, name.clone(), negated, dataset));
             }
+        }
+        ConditionExpr::Selector { quantifier, pattern, .. } => {
+            let names = matching_identifiers(pattern, detection.identifiers.iter().map(|id| id.name.as_str()));
             for name in names {
                 if let Some(identifier) = detection.identifier(name) {
                     let label = format!("{} of {pattern}: {name}", quantifier.as_str());

@@ -538,8 +538,10 @@ fn apply_one(
                     errors.push("cidr modifier only applicable to unmodified values".to_owned());
                 }
                 let text = value.notation();
-                if !is_cidr(&text) {
-                    errors.push(format!("`{text}` is not a cidr network"));
+                match cidr_host_bits(&text) {
+                    None => errors.push(format!("`{text}` is not a cidr network")),
+                    Some(true) => errors.push(format!("cidr network `{text}` has host bits set")),
+                    Some(false) => {}
                 }
                 SigmaValue::Cidr(text)
             }
@@ -780,23 +782,27 @@ fn wrap_regex(pattern: &str, front: bool, back: bool) -> String {
     pattern
 }
 
-/// An IPv4 or IPv6 network with a prefix length (host bits may be set, as in `10.1.0.0/8`).
-pub fn is_cidr(text: &str) -> bool {
+/// Whether an IPv4 or IPv6 network (`10.0.0.0/8`, a bare address) has bits set past its prefix,
+/// which pySigma rejects; `None` when the text is not a network at all.
+pub fn cidr_host_bits(text: &str) -> Option<bool> {
     let (address, prefix) = match text.split_once('/') {
         Some((address, prefix)) => (address, Some(prefix)),
         None => (text, None),
     };
-    let maximum = if address.parse::<std::net::Ipv4Addr>().is_ok() {
-        32
-    } else if address.parse::<std::net::Ipv6Addr>().is_ok() {
-        128
+    let (bits, maximum): (u128, u32) = if let Ok(v4) = address.parse::<std::net::Ipv4Addr>() {
+        (u128::from(u32::from(v4)), 32)
+    } else if let Ok(v6) = address.parse::<std::net::Ipv6Addr>() {
+        (u128::from(v6), 128)
     } else {
-        return false;
+        return None;
     };
-    match prefix {
-        None => true,
-        Some(prefix) => prefix.parse::<u32>().is_ok_and(|length| length <= maximum),
-    }
+    let length = match prefix {
+        None => maximum,
+        Some(prefix) => prefix.parse::<u32>().ok().filter(|length| *length <= maximum)?,
+    };
+    let host_bits = maximum - length;
+    let mask = if host_bits == 0 { 0 } else { u128::MAX >> (128 - host_bits) };
+    Some(bits & mask != 0)
 }
 
 #[cfg(test)]
