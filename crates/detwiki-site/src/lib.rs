@@ -101,6 +101,9 @@ pub fn build_site(catalog: &Catalog, out: &Path, options: &SiteOptions) -> Resul
 
 /// Refuses to replace a folder that is neither empty nor a detwiki site.
 fn check_replaceable(out: &Path) -> Result<(), SiteError> {
+    if out.exists() && !out.is_dir() {
+        return Err(SiteError::NotASite { path: out.display().to_string() });
+    }
     match fs::read_dir(out) {
         Ok(mut entries) => {
             if entries.next().is_none() || out.join(SITE_MARKER).is_file() {
