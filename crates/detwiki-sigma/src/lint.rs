@@ -55,6 +55,10 @@ pub fn pysigma_class(code: &str) -> Option<&'static str> {
         "sigma-custom-attribute" => "CustomAttributes",
         "sigma-specific-logsource" => "SpecificInsteadOfGenericLogsource",
         "sigma-logsource-field" => "FieldnameLogsource",
+        "sigma-duplicate-title" => "DuplicateTitle",
+        "sigma-duplicate-id" => "IdentifierCollision",
+        "sigma-duplicate-filename" => "DuplicateFilename",
+        "sigma-filename-length" => "FilenameLength",
         _ => return None,
     })
 }
@@ -571,4 +575,87 @@ fn lint_regex(pattern: &str, span: Span, out: &mut Vec<Diagnostic>) {
             }
         },
     }
+}
+
+/// A finding that involves several documents (the same title, id or file name), attached to one of
+/// them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CorpusFinding {
+    /// Index into the slice given to [`lint_corpus`].
+    pub file: usize,
+    pub document: usize,
+    pub diagnostic: Diagnostic,
+}
+
+/// Collection-wide findings over many files (`(path, file)` pairs): titles and ids used by more than
+/// one rule, file names used in more than one folder, file names shorter than 10 or longer than 90
+/// characters. Each document involved gets its own finding, labelled with the others' positions
+/// when they are in the same file.
+pub fn lint_corpus(files: &[(&str, &SigmaFile)]) -> Vec<CorpusFinding> {
+    let mut titles: HashMap<&str, Vec<(usize, &SigmaDocument)>> = HashMap::new();
+    let mut ids: HashMap<&str, Vec<(usize, &SigmaDocument)>> = HashMap::new();
+    let mut names: HashMap<&str, (HashSet<&str>, Vec<(usize, &SigmaDocument)>)> = HashMap::new();
+    let mut out = Vec::new();
+    for (file_index, (path, file)) in files.iter().enumerate() {
+        let name = path.rsplit(['/', '\\']).next().unwrap_or(path);
+        for document in &file.documents {
+            if !matches!(document.kind, DocumentKind::Rule | DocumentKind::Correlation | DocumentKind::Filter) {
+                continue;
+            }
+            if let Some(title) = &document.title {
+                titles.entry(title.value.as_str()).or_default().push((file_index, document));
+            }
+            if let Some(id) = &document.id {
+                ids.entry(id.value.as_str()).or_default().push((file_index, document));
+            }
+            let entry = names.entry(name).or_default();
+            entry.0.insert(path);
+            entry.1.push((file_index, document));
+            let length = name.chars().count();
+            if !(10..=90).contains(&length) {
+                out.push(CorpusFinding {
+                    file: file_index,
+                    document: document.index,
+                    diagnostic: Diagnostic::info(
+                        "sigma-filename-length",
+                        format!("file name `{name}` has {length} characters (expected 10 to 90)"),
+                        Span::empty(document.span.start),
+                    ),
+                });
+            }
+        }
+    }
+    let mut report = |groups: Vec<(&str, Vec<(usize, &SigmaDocument)>)>, code: &str, what: &str| {
+        for (key, members) in groups {
+            if members.len() < 2 {
+                continue;
+            }
+            for (file_index, document) in &members {
+                let span = match code {
+                    "sigma-duplicate-title" => document.title.as_ref().map(|title| title.span),
+                    "sigma-duplicate-id" => document.id.as_ref().map(|id| id.span),
+                    _ => None,
+                }
+                .unwrap_or(Span::empty(document.span.start));
+                let mut diagnostic =
+                    Diagnostic::warning(code, format!("{what} `{key}` is used by {} documents", members.len()), span);
+                for (other_file, other) in &members {
+                    if other_file == file_index && other.index != document.index {
+                        diagnostic = diagnostic.with_label(Span::empty(other.span.start), "also used here");
+                    }
+                }
+                out.push(CorpusFinding { file: *file_index, document: document.index, diagnostic });
+            }
+        }
+    };
+    report(titles.into_iter().collect(), "sigma-duplicate-title", "title");
+    report(ids.into_iter().collect(), "sigma-duplicate-id", "id");
+    let names: Vec<(&str, Vec<(usize, &SigmaDocument)>)> = names
+        .into_iter()
+        .filter(|(_, (paths, _))| paths.len() > 1)
+        .map(|(name, (_, members))| (name, members))
+        .collect();
+    report(names, "sigma-duplicate-filename", "file name");
+    out.sort_by(|a, b| (a.file, a.document, &a.diagnostic.code).cmp(&(b.file, b.document, &b.diagnostic.code)));
+    out
 }

@@ -176,6 +176,9 @@ struct Report {
     validator_agree: usize,
     validator_compared: usize,
     validator_differences: Vec<String>,
+    cross_agree: usize,
+    cross_compared: usize,
+    cross_differences: Vec<String>,
 }
 
 fn section(out: &mut String, title: &str, lines: &[String]) {
@@ -238,6 +241,13 @@ impl Report {
             self.validator_compared,
             percent(self.validator_agree, self.validator_compared)
         );
+        let _ = writeln!(
+            out,
+            "collection-wide findings (duplicate title, id, file name; file name length) identical per document: {}/{} ({:.2}%)",
+            self.cross_agree,
+            self.cross_compared,
+            percent(self.cross_agree, self.cross_compared)
+        );
         let _ = writeln!(out, "only detwiki loads: {}", self.only_we_load.len());
         let _ = writeln!(out, "only pySigma loads: {}", self.only_oracle_loads.len());
         let _ = writeln!(out);
@@ -258,6 +268,7 @@ impl Report {
         }
         let _ = writeln!(out, "## Validator findings per class (per-document classes only)\n{classes}");
         section(&mut out, "Validator differences", &self.validator_differences);
+        section(&mut out, "Collection-wide finding differences", &self.cross_differences);
         out
     }
 }
@@ -393,7 +404,57 @@ fn compare(root: &Path, oracle: &[Json], context: &LintContext) -> Report {
         }
         report.identical_rules += usize::from(identical);
     }
+    compare_cross_rule(oracle, &root_text, &files, &mut report);
     report
+}
+
+/// The oracle line's key in `files` (the path relative to the corpus, plus `:line` for Markdown).
+fn line_key(line: &Json, root_text: &str) -> Option<String> {
+    let path = line["file"].as_str()?;
+    let mut relative = path.strip_prefix(root_text).unwrap_or(path).trim_start_matches('/').to_owned();
+    if let Some(block_line) = line["block_line"].as_u64() {
+        relative = format!("{relative}:{block_line}");
+    }
+    Some(relative)
+}
+
+/// Duplicate titles, ids and file names: pySigma's collection-wide validators against
+/// `detwiki_sigma::lint::lint_corpus`, per document, by issue class.
+fn compare_cross_rule(
+    oracle: &[Json],
+    root_text: &str,
+    files: &HashMap<String, Option<(String, SigmaFile)>>,
+    report: &mut Report,
+) {
+    let mut keys: Vec<&String> = files.keys().collect();
+    keys.sort();
+    let loaded: Vec<(&str, &SigmaFile)> = keys
+        .iter()
+        .filter_map(|key| files.get(*key).and_then(Option::as_ref).map(|(_, file)| (key.as_str(), file)))
+        .collect();
+    let mut ours: HashMap<(String, usize), BTreeMap<String, usize>> = HashMap::new();
+    for finding in detwiki_sigma::lint::lint_corpus(&loaded) {
+        let Some(class) = detwiki_sigma::lint::pysigma_class(&finding.diagnostic.code) else { continue };
+        let key = (loaded[finding.file].0.to_owned(), finding.document);
+        *ours.entry(key).or_default().entry(class.to_owned()).or_default() += 1;
+    }
+    for line in oracle {
+        let (Some(key), Some(document)) = (line_key(line, root_text), line["doc"].as_u64()) else { continue };
+        let mut theirs: BTreeMap<String, usize> = BTreeMap::new();
+        for issue in line["validator_issues"].as_array().into_iter().flatten() {
+            if issue["cross_rule"] == true || issue["issue"] == "FilenameLengthIssue" {
+                let name = issue["issue"].as_str().unwrap_or_default().trim_end_matches("Issue").to_owned();
+                *theirs.entry(name).or_default() += 1;
+            }
+        }
+        let mine = ours.remove(&(key.clone(), document as usize)).unwrap_or_default();
+        report.cross_compared += 1;
+        if mine == theirs {
+            report.cross_agree += 1;
+        } else {
+            report.cross_differences.push(format!("{key}#{document}: pySigma {theirs:?} detwiki {mine:?}"));
+        }
+    }
 }
 
 /// Per-document validator classes: pySigma's issue classes vs the classes our lint codes map to.
