@@ -587,14 +587,17 @@ pub struct CorpusFinding {
     pub diagnostic: Diagnostic,
 }
 
+/// Documents sharing a title, id or file name: (index of the file, document).
+type Members<'a> = Vec<(usize, &'a SigmaDocument)>;
+
 /// Collection-wide findings over many files (`(path, file)` pairs): titles and ids used by more than
 /// one rule, file names used in more than one folder, file names shorter than 10 or longer than 90
 /// characters. Each document involved gets its own finding, labelled with the others' positions
 /// when they are in the same file.
 pub fn lint_corpus(files: &[(&str, &SigmaFile)]) -> Vec<CorpusFinding> {
-    let mut titles: HashMap<&str, Vec<(usize, &SigmaDocument)>> = HashMap::new();
-    let mut ids: HashMap<&str, Vec<(usize, &SigmaDocument)>> = HashMap::new();
-    let mut names: HashMap<&str, (HashSet<&str>, Vec<(usize, &SigmaDocument)>)> = HashMap::new();
+    let mut titles: HashMap<&str, Members> = HashMap::new();
+    let mut ids: HashMap<&str, Members> = HashMap::new();
+    let mut names: HashMap<&str, (HashSet<&str>, Members)> = HashMap::new();
     let mut out = Vec::new();
     for (file_index, (path, file)) in files.iter().enumerate() {
         let name = path.rsplit(['/', '\\']).next().unwrap_or(path);
@@ -625,7 +628,7 @@ pub fn lint_corpus(files: &[(&str, &SigmaFile)]) -> Vec<CorpusFinding> {
             }
         }
     }
-    let mut report = |groups: Vec<(&str, Vec<(usize, &SigmaDocument)>)>, code: &str, what: &str| {
+    let mut report = |groups: Vec<(&str, Members)>, code: &str, what: &str| {
         for (key, members) in groups {
             if members.len() < 2 {
                 continue;
@@ -650,7 +653,7 @@ pub fn lint_corpus(files: &[(&str, &SigmaFile)]) -> Vec<CorpusFinding> {
     };
     report(titles.into_iter().collect(), "sigma-duplicate-title", "title");
     report(ids.into_iter().collect(), "sigma-duplicate-id", "id");
-    let names: Vec<(&str, Vec<(usize, &SigmaDocument)>)> = names
+    let names: Vec<(&str, Members)> = names
         .into_iter()
         .filter(|(_, (paths, _))| paths.len() > 1)
         .map(|(name, (_, members))| (name, members))
