@@ -196,7 +196,7 @@ pub fn read_paths(paths: &[PathBuf]) -> SourceRead {
     };
     let mut walked = Vec::new();
     for path in paths {
-        let shown = path.to_string_lossy().replace('\\', "/");
+        let shown = shown_path(path);
         if path.is_dir() {
             for entry in walk::walk(path) {
                 walked.push(match entry {
@@ -215,6 +215,20 @@ pub fn read_paths(paths: &[PathBuf]) -> SourceRead {
         }
     }
     read_walked(&settings, walked, &|_| {})
+}
+
+/// A command-line path as it appears in provenance and ids: `/` separators, without `.`
+/// components or a leading `/`.
+fn shown_path(path: &Path) -> String {
+    let parts: Vec<String> = path
+        .components()
+        .filter_map(|component| match component {
+            std::path::Component::Normal(part) => Some(part.to_string_lossy().into_owned()),
+            std::path::Component::ParentDir => Some("..".to_owned()),
+            _ => None,
+        })
+        .collect();
+    if parts.is_empty() { ".".to_owned() } else { parts.join("/") }
 }
 
 fn join_shown(folder: &str, relative: &str) -> String {
@@ -478,6 +492,33 @@ impl ReadBuilder {
         self.read.info.rules = rules.len() as u64;
         self.read.info.skipped.sort_by(|a, b| a.path.cmp(&b.path));
         self.read
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_line_paths_are_normalised() {
+        assert_eq!(shown_path(Path::new("./rules/x.yml")), "rules/x.yml");
+        assert_eq!(shown_path(Path::new("/tmp/a b/x.kql")), "tmp/a b/x.kql");
+        assert_eq!(shown_path(Path::new(".")), ".");
+    }
+
+    #[test]
+    fn standard_input_by_language_and_content() {
+        let read = read_text("-", "DeviceEvents\n| take 1\n", None);
+        assert_eq!(read.rules.len(), 1);
+        assert_eq!(read.rules[0].queries[0].language, Language::Kql);
+        assert_eq!(read.rules[0].id, "stdin/file");
+        let read = read_text("-", "| tstats count from datamodel=Endpoint.Processes\n", Some(Language::Spl));
+        assert_eq!(read.rules[0].queries[0].language, Language::Spl);
+        let read =
+            read_text("-", "title: t\nlogsource: {product: windows}\ndetection:\n  a: {x: 1}\n  condition: a\n", None);
+        assert_eq!(read.rules[0].format, BodyFormat::SigmaYaml);
+        let read = read_text("rule.yaral", "rule r {\n meta:\n  author = \"a\"\n condition:\n  $e\n}\n", None);
+        assert_eq!(read.rules[0].metadata.authors, vec!["a"]);
     }
 }
 
