@@ -225,6 +225,70 @@ fn corpus_sources_read_completely() {
     );
     assert_eq!(blocks("HybridBrothers/Hunting-Queries-Detection-Rules"), 71);
     assert_eq!(blocks("FalconForceTeam/FalconFriday"), 114);
+
+    // The robustness files named in the corpus README.
+    let rule_at = |source: &str, path: &str| -> Vec<&detwiki_ir::Rule> {
+        by_name[source].rules.iter().filter(|rule| rule.provenance.path == path).collect()
+    };
+    let skip_reason = |source: &str, path: &str| -> Option<String> {
+        by_name[source].info.skipped.iter().find(|skipped| skipped.path == path).map(|skipped| skipped.reason.clone())
+    };
+    let bert = "Bert-JanP/Hunting-Queries-Detection-Rules";
+    let unclosed = rule_at(
+        bert,
+        "Azure Active Directory/nf_ttp_t1562.001_scattered-spider_abuse conditional_access_trusted_locations.md",
+    );
+    assert!(unclosed[0].diagnostics.iter().any(|diagnostic| diagnostic.code == "markdown-unclosed-fence"));
+    assert_eq!(
+        rule_at(bert, "Defender For Endpoint/nf_ttp_t1547-001_yellowcockatoo_powershell_create_link_in_startup").len(),
+        1
+    );
+    let odd = rule_at(bert, "Azure Active Directory/SignInsByBrowser.md");
+    assert!(odd[0].diagnostics.iter().any(|diagnostic| diagnostic.code == "markdown-odd-fence-tag"));
+    assert!(
+        skip_reason(bert, "Defender For Endpoint/Living Off The Land/lots-project.txt")
+            .is_some_and(|reason| reason.contains("does not look like KQL"))
+    );
+    let m365 = "microsoft/Microsoft-365-Defender-Hunting-Queries";
+    assert_eq!(skip_reason(m365, "Protection events/WindowsDefenderAVEvents.txt").as_deref(), Some("empty file"));
+    assert!(skip_reason(m365, "Initial access/identify-potential-missed-phishing-email-campaigns.md").is_some());
+    assert!(skip_reason(m365, "00-query-submission-template.md").is_some_and(|reason| reason.contains("template")));
+    let falcon = "FalconForceTeam/FalconFriday";
+    for stub in [
+        "0xFF-0086-Process_injection_via_NtAllocateVirtualMemoryRemote_by_rare_or_unsigned_processes-Win.md",
+        "0xFF-0088-Process_injection_via_QueueUserApcRemoteApiCall_by_rare_or_unsigned_processes-Win.md",
+    ] {
+        assert!(skip_reason(falcon, stub).is_some(), "{stub}");
+    }
+    // 48 "Utilized Data Sources" tables in the first layout and 9 in the second, one per rule.
+    let with_sources: Vec<&detwiki_ir::Rule> =
+        by_name[falcon].rules.iter().filter(|rule| !rule.metadata.data_sources.is_empty()).collect();
+    assert_eq!(with_sources.len(), 57);
+    assert!(with_sources.iter().all(|rule| {
+        rule.metadata.data_sources.iter().all(|source| source.provider.is_some() || source.table.is_some())
+    }));
+    let ids = by_name[falcon]
+        .rules
+        .iter()
+        .filter(|rule| rule.metadata.rule_id.as_deref().is_some_and(|id| id.starts_with("0xFF-")))
+        .count();
+    println!("FalconFriday: {} rules with data sources, {ids} with an 0xFF id", with_sources.len());
+    assert!(ids >= 48);
+    for collection in [
+        "unsupported/windows/win_remote_service.yml",
+        "unsupported/windows/sysmon_process_reimaging.yml",
+        "unsupported/windows/win_apt_apt29_tor.yml",
+        "other/godmode_sigma_rule.yml",
+    ] {
+        let rules = rule_at("SigmaHQ/sigma", collection);
+        assert!(!rules.is_empty(), "{collection}: no rule");
+        for rule in rules {
+            let document = rule.queries[0].document.expect("document index");
+            assert!(document >= 1, "{collection}: the global document is not a rule");
+            assert!(rule.id.ends_with(&format!("/{document}")), "{}", rule.id);
+            assert!(rule.metadata.title.is_some(), "{collection}: title merged from the global document");
+        }
+    }
 }
 
 #[test]
