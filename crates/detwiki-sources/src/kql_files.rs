@@ -121,6 +121,24 @@ pub(crate) fn leading_comment_description(text: &str) -> Option<String> {
     if description.is_empty() { None } else { Some(description) }
 }
 
+/// Authors named in `// Author: name` comment lines of a query.
+pub(crate) fn comment_authors(text: &str) -> Vec<String> {
+    let mut authors = Vec::new();
+    for line in text.lines() {
+        let Some(comment) = trim_start_invisible(line).strip_prefix("//") else { continue };
+        let comment = comment.trim_start_matches('/').trim();
+        let Some((label, value)) = comment.split_once(':') else { continue };
+        let label = label.trim().to_ascii_lowercase();
+        if matches!(label.as_str(), "author" | "authors" | "author(s)") {
+            let value = value.trim();
+            if !value.is_empty() && !authors.iter().any(|known: &String| known == value) {
+                authors.push(value.to_owned());
+            }
+        }
+    }
+    authors
+}
+
 /// Text of a whole file as one query, with `\r\n` read as `\n` (the map points at the `\n`).
 pub(crate) fn whole_text_query(text: &str) -> (String, SourceMap) {
     if !text.contains('\r') {
@@ -181,6 +199,7 @@ pub(crate) fn read(input: &FileInput, check_content: bool) -> Outcome {
     let metadata = Metadata {
         title: Some(crate::title_from_file_name(&input.repo_path)),
         description: leading_comment_description(&decoded),
+        authors: comment_authors(&decoded),
         ..Metadata::default()
     };
     let span = Span::from_usize(0, text.len());
@@ -240,6 +259,12 @@ mod tests {
             Some("Find bad things\nin two lines")
         );
         assert_eq!(leading_comment_description("T"), None);
+    }
+
+    #[test]
+    fn authors_in_comments() {
+        assert_eq!(comment_authors("// Author: A B (a@b.c)\nT\n// author: A B (a@b.c)\n"), vec!["A B (a@b.c)"]);
+        assert!(comment_authors("T | extend Author = 1").is_empty());
     }
 
     #[test]

@@ -282,7 +282,14 @@ pub(crate) fn read(input: &FileInput) -> Outcome {
         };
         return Outcome::Skipped(reason);
     }
-    let metadata = metadata(input, &scan);
+    let mut metadata = metadata(input, &scan);
+    for query in &queries {
+        for author in crate::kql_files::comment_authors(&query.text) {
+            if !metadata.authors.contains(&author) {
+                metadata.authors.push(author);
+            }
+        }
+    }
     let body_span = Span::from_usize(0, text.len());
     Outcome::Rules(vec![input.rule(BodyFormat::Markdown, metadata, body_span, queries, diagnostics)])
 }
