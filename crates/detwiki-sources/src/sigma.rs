@@ -27,6 +27,15 @@ pub(crate) fn read(input: &FileInput, stream: &YamlStream) -> Outcome {
     let documents: Vec<(usize, &Document)> =
         stream.documents.iter().enumerate().filter(|(_, document)| document.root.is_some()).collect();
     let collection = documents.len() > 1;
+    let rule_spans: Vec<Span> = documents
+        .iter()
+        .filter(|(_, document)| {
+            document.root.as_ref().is_some_and(|root| {
+                !matches!(root.get("action").and_then(|action| action.as_str()), Some("global") | Some("reset"))
+            })
+        })
+        .map(|(_, document)| document.span)
+        .collect();
     let mut global = Value::Object(serde_json::Map::new());
     let mut previous_rule: Option<Value> = None;
     let mut rules = Vec::new();
@@ -63,10 +72,16 @@ pub(crate) fn read(input: &FileInput, stream: &YamlStream) -> Outcome {
         };
         previous_rule = Some(merged.clone());
 
+        // A diagnostic belongs to the rule whose document holds it; one in an `action`
+        // document (merged into every rule) belongs to all of them.
         let mut diagnostics: Vec<Diagnostic> = stream
             .diagnostics
             .iter()
-            .filter(|diagnostic| !collection || document.span.contains(diagnostic.span))
+            .filter(|diagnostic| {
+                !collection
+                    || document.span.contains(diagnostic.span)
+                    || !rule_spans.iter().any(|span| span.contains(diagnostic.span))
+            })
             .cloned()
             .collect();
         if merged.get("detection").is_none() && merged.get("correlation").is_none() && merged.get("filter").is_none() {
@@ -228,6 +243,16 @@ mod tests {
         assert_eq!(rules[2].metadata.title.as_deref(), Some("Other"));
         assert_eq!(rules[2].metadata.severity.as_deref(), Some("low"));
         assert!(rules[1].body().starts_with("---\ntitle: Other"));
+    }
+
+    #[test]
+    fn duplicate_keys_in_global_documents_reach_every_rule() {
+        let rules = read_text(
+            "action: global\nlevel: low\nlevel: high\n---\ntitle: a\nlogsource: {}\ndetection: {condition: x}\n---\ntitle: b\nlogsource: {}\ndetection: {condition: x}\n",
+        );
+        assert_eq!(rules.len(), 2);
+        assert!(rules.iter().all(|rule| rule.diagnostics.iter().any(|d| d.code == "yaml-duplicate-key")));
+        assert!(rules.iter().all(|rule| rule.metadata.severity.as_deref() == Some("high")));
     }
 
     #[test]
