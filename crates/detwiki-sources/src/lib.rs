@@ -27,6 +27,10 @@
 //! - `provenance.rs`: slugs, rule ids, permalinks, per-file commits of sampled sources.
 //! - `git.rs`: HEAD of a checkout, and cloning git sources into the cache (gix).
 //!
+//! Tests: `tests/corpus.rs` (the ten corpus sources: counts, every file accounted for, every
+//! query's source map), `tests/hostile.rs`, `tests/git.rs` (clone over `file://`),
+//! `tests/never_panics.rs` (property test). `examples/read_sources.rs` times a sources file.
+//!
 //! The formats and how each is recognised are documented in `docs/formats.md`.
 
 mod detect;
@@ -143,6 +147,9 @@ pub fn read_source(
         Some(path) => {
             if !path.is_dir() {
                 return Err(source_error(format!("`{}` is not a folder", path.display())));
+            }
+            if let Err(error) = std::fs::read_dir(path) {
+                return Err(source_error(format!("cannot read `{}`: {error}", path.display())));
             }
             if let Some(checkout) = git::checkout_info(path) {
                 if commit.is_none() {
