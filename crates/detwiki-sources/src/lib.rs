@@ -258,6 +258,8 @@ pub fn read_text(name: &str, text: &str, language: Option<Language>) -> SourceRe
         layout: None,
         per_file_commits: BTreeMap::new(),
     };
+    // `-` (or nothing) names standard input itself.
+    let name = if name.is_empty() || name == "-" { "stdin" } else { name };
     let input = settings.input(name, text.to_owned(), false);
     let outcome = detect::read_with_language(&input, language);
     let mut builder = ReadBuilder::new(&settings);
@@ -518,7 +520,7 @@ mod tests {
         let read = read_text("-", "DeviceEvents\n| take 1\n", None);
         assert_eq!(read.rules.len(), 1);
         assert_eq!(read.rules[0].queries[0].language, Language::Kql);
-        assert_eq!(read.rules[0].id, "stdin/file");
+        assert_eq!(read.rules[0].id, "stdin/stdin");
         let read = read_text("-", "| tstats count from datamodel=Endpoint.Processes\n", Some(Language::Spl));
         assert_eq!(read.rules[0].queries[0].language, Language::Spl);
         let read =
