@@ -13,6 +13,7 @@ fn main() {
     let rest: Vec<String> = arguments.collect();
     let show_skipped = rest.iter().any(|argument| argument == "--skipped");
     let show_stats = rest.iter().any(|argument| argument == "--stats");
+    let show_spans = rest.iter().any(|argument| argument == "--spans");
     let show_rule = rest.iter().position(|argument| argument == "--show").and_then(|index| rest.get(index + 1));
     let specs = match detwiki_sources::load_sources_file(std::path::Path::new(&file)) {
         Ok(specs) => specs,
@@ -50,6 +51,16 @@ fn main() {
                         count(&|rule| !rule.metadata.data_sources.is_empty()),
                         count(&|rule| !rule.diagnostics.is_empty()),
                     );
+                }
+                if show_spans {
+                    for rule in &read.rules {
+                        for query in &rule.queries {
+                            println!(
+                                "span\t{}\t{}\t{}\t{}",
+                                read.info.name, rule.provenance.path, query.span.start, query.span.end
+                            );
+                        }
+                    }
                 }
                 if let Some(path) = show_rule {
                     for rule in read.rules.iter().filter(|rule| &rule.provenance.path == path) {
