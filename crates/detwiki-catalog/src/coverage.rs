@@ -44,6 +44,16 @@ pub struct CoverageRow {
 }
 
 impl CoverageRow {
+    /// The provider's page, relative to the site root.
+    pub fn provider_page(&self) -> String {
+        crate::corpus::provider_path(&self.provider)
+    }
+
+    /// The event's page, relative to the site root.
+    pub fn event_page(&self) -> String {
+        crate::corpus::event_path(&self.provider, &self.event)
+    }
+
     /// `full`, `partial`, `unknown`.
     pub fn fit_name(&self) -> &'static str {
         match self.fit {

@@ -61,6 +61,13 @@ pub struct IndicatorRow {
     pub sources: Vec<IndicatorSource>,
 }
 
+impl IndicatorRow {
+    /// The field's page, relative to the site root.
+    pub fn field_page(&self) -> String {
+        crate::corpus::field_path(&self.field)
+    }
+}
+
 /// A predicate the rule suppresses.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ExclusionView {
