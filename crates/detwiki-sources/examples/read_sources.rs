@@ -59,6 +59,12 @@ fn main() {
                                 "span\t{}\t{}\t{}\t{}",
                                 read.info.name, rule.provenance.path, query.span.start, query.span.end
                             );
+                            let line = serde_json::json!({
+                                "source": read.info.name,
+                                "path": rule.provenance.path,
+                                "text": query.text,
+                            });
+                            println!("query\t{line}");
                         }
                     }
                 }
