@@ -55,7 +55,9 @@ pub(crate) fn read_file(input: &FileInput) -> Outcome {
             markdown::read(input)
         }
         Some("kql") | Some("csl") | Some("kusto") => kql_files::read(input, false),
-        Some("txt") => kql_files::read(input, true),
+        // A source declared as `layout = "kql"` holds queries in its `.txt` files even when
+        // they do not start like one (prose before the query, say).
+        Some("txt") => kql_files::read(input, input.layout.as_deref() != Some("kql")),
         Some("yaral") => yaral::read(input),
         Some("json") => Outcome::skipped("JSON data, not a rule"),
         Some("csv") | Some("tsv") => Outcome::skipped("CSV data (lookup or table), not a rule"),
@@ -75,8 +77,9 @@ fn read_yaml(input: &FileInput) -> Outcome {
         Ok(stream) => stream,
         Err(error) => return Outcome::skipped(format!("YAML does not parse: {}", error.message)),
     };
-    let layout = input.layout.as_deref();
-    if layout == Some("sigma") || (layout.is_none_or(|layout| layout == "auto") && sigma::is_sigma(&stream)) {
+    // A declared layout picks the reader; otherwise the content does (Sigma first).
+    let layout = input.layout.as_deref().unwrap_or("auto");
+    if layout == "sigma" || (layout == "auto" && sigma::is_sigma(&stream)) {
         return sigma::read(input, &stream);
     }
     let Some(root) = stream.documents.iter().find_map(|document| document.root.as_ref()) else {
@@ -84,6 +87,9 @@ fn read_yaml(input: &FileInput) -> Outcome {
     };
     if !root.is_mapping() {
         return Outcome::skipped("YAML that is not a mapping (not a rule layout)");
+    }
+    if layout == "sentinel" && root.get("query").is_some() {
+        return sentinel::read(input, root, &stream);
     }
     if let Some(outcome) = splunk::read(input, root, &stream) {
         return outcome;
@@ -154,4 +160,26 @@ fn raw_query(input: &FileInput, language: Language) -> Outcome {
     }
     let metadata = Metadata { title: Some(crate::title_from_file_name(&input.repo_path)), ..Metadata::default() };
     Outcome::Rules(vec![input.rule(format, metadata, span, vec![query], diagnostics)])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::input;
+
+    #[test]
+    fn declared_layouts_pick_the_reader() {
+        let mut prose = input("notes/query.txt", "Find the bad logons\nSigninLogs | where ResultType != 0\n");
+        assert!(matches!(read_file(&prose), Outcome::Skipped(_)));
+        prose.layout = Some("kql".to_owned());
+        assert!(matches!(read_file(&prose), Outcome::Rules(_)));
+
+        let text = "title: t\nlogsource: {product: azure}\ndetection: {condition: x}\nquery: |\n  SigninLogs\n";
+        let mut both = input("rules/both.yaml", text);
+        let Outcome::Rules(rules) = read_file(&both) else { panic!() };
+        assert_eq!(rules[0].format, BodyFormat::SigmaYaml);
+        both.layout = Some("sentinel".to_owned());
+        let Outcome::Rules(rules) = read_file(&both) else { panic!() };
+        assert_eq!(rules[0].format, BodyFormat::SentinelYaml);
+    }
 }
