@@ -98,7 +98,19 @@ impl Lowering<'_> {
 
     fn lower_let(&mut self, name: &str, value: &Expr, span: Span) {
         let (kind, values, binding) = match &value.kind {
-            ExprKind::Function { .. } => (ParameterKind::Function, Vec::new(), Binding::Opaque),
+            ExprKind::Function { body, .. } => {
+                // The tables a function reads are datasets of the query that calls it.
+                for statement in body {
+                    match &statement.kind {
+                        StatementKind::Let { name, value } => self.lower_let(&name.text, value, statement.span),
+                        StatementKind::Query(expr) => {
+                            self.lower_pipeline(expr, 1, DatasetRole::LetBound, true);
+                        }
+                        StatementKind::Directive { .. } => {}
+                    }
+                }
+                (ParameterKind::Function, Vec::new(), Binding::Opaque)
+            }
             _ if is_tabular(value, &self.bindings) => {
                 let dataset = self.lower_pipeline(value, 1, DatasetRole::LetBound, true);
                 let binding = dataset.map_or(Binding::Opaque, Binding::Table);
@@ -301,6 +313,20 @@ impl Lowering<'_> {
                     stage.dataset = first;
                 }
             }
+            OperatorKind::Find | OperatorKind::Search => {
+                let mut first = None;
+                for table in &operator.sources {
+                    let dataset = self.dataset_of(table, DatasetRole::UnionMember);
+                    first = first.or(dataset);
+                }
+                if scope.dataset.is_none() {
+                    scope.dataset = first;
+                    stage.dataset = first;
+                }
+                if let Some(predicate) = operator.items.first() {
+                    stage.predicate = Some(self.lower_condition(predicate, scope));
+                }
+            }
             OperatorKind::Extend | OperatorKind::Project | OperatorKind::Print | OperatorKind::Serialize => {
                 let mut outputs = Vec::new();
                 for item in &operator.items {
@@ -402,6 +428,14 @@ impl Lowering<'_> {
                     }
                     _ => self.opaque(expr),
                 }
+            }
+            // A boolean column used as a condition (`where IsInternetFacing`).
+            ExprKind::Name(name) if !self.bindings.contains_key(name) => {
+                let mut predicate = self.predicate(name, expr, Op::Eq, "", scope);
+                predicate.values = vec![Value::Bool { value: true }];
+                predicate.case_sensitive = true;
+                predicate.span = expr.span;
+                IrExpr::Predicate(predicate)
             }
             ExprKind::Binary { op, left, right } => {
                 let Some((ir_op, case_sensitive, negated)) = binary_op(op) else { return self.opaque(expr) };
@@ -679,6 +713,9 @@ fn column_name(expr: &Expr) -> Option<String> {
         ExprKind::Paren(inner) => column_name(inner),
         // Conversions do not change which field is compared: `tostring(AdditionalFields.x)`
         // compares `AdditionalFields.x`.
+        ExprKind::Call { callee, args } if args.is_empty() && callee.as_name() == Some("ingestion_time") => {
+            Some("ingestion_time()".to_owned())
+        }
         ExprKind::Call { callee, args } if args.len() == 1 => match callee.as_name() {
             Some("tostring" | "tolower" | "toupper" | "trim" | "tolong" | "toint" | "todynamic" | "parse_json") => {
                 args.first().and_then(column_name)
@@ -752,7 +789,7 @@ fn join_suffix(field: &str) -> Option<(&str, u32)> {
 
 fn is_time_column(field: &str) -> bool {
     let lower = field.to_ascii_lowercase();
-    matches!(lower.as_str(), "timestamp" | "timegenerated" | "eventtime" | "starttime" | "endtime")
+    matches!(lower.as_str(), "timestamp" | "timegenerated" | "eventtime" | "starttime" | "endtime" | "ingestion_time()")
         || lower.ends_with("time")
         || lower.ends_with("timestamp")
         || lower.ends_with("datetime")
