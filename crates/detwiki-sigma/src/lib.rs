@@ -46,6 +46,12 @@ pub use document::{DocumentKind, SigmaDocument, SigmaFile};
 pub use lint::{LintContext, lint};
 pub use references::{ReferenceKind, RuleIndex, RuleReference, references};
 
+/// The rules each correlation and filter of `file` names (by id or name), in the order written.
+/// Resolve them across a corpus with [`RuleIndex::link`], which also reports the unresolved ones.
+pub fn correlation_references(file: &SigmaFile) -> Vec<RuleReference> {
+    references::references(file)
+}
+
 /// Reads every document of a Sigma file (collections merged). Never panics.
 pub fn load(file_text: &str) -> SigmaFile {
     document::load(file_text)
