@@ -54,7 +54,41 @@ fn whole_sigmahq_corpus_loads_without_panics() {
         }
     }
     println!("files {}, documents {documents}, documents with errors {with_errors}", files.len());
+    let truncated_panics = truncated_copies_never_panic(&files);
+    assert!(truncated_panics.is_empty(), "panics on truncated copies of {truncated_panics:?}");
     assert!(panics.is_empty(), "panics in {panics:?}");
     assert_eq!(files.len(), 4040);
     assert_eq!(documents, 4048);
+}
+
+/// Every file cut at a third and at two thirds (a broken document, an unclosed quote or list) still
+/// loads, lowers and lints without a panic, with spans on character boundaries.
+fn truncated_copies_never_panic(files: &[PathBuf]) -> Vec<String> {
+    let context = detwiki_sigma::LintContext::default();
+    let mut panics = Vec::new();
+    for path in files {
+        let Ok(text) = std::fs::read_to_string(path) else { continue };
+        for numerator in [1, 2] {
+            let mut cut = text.len() * numerator / 3;
+            while !text.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            let truncated = &text[..cut];
+            let result = std::panic::catch_unwind(|| {
+                let file = detwiki_sigma::load(truncated);
+                for index in 0..file.documents.len() {
+                    let mut analysis = detwiki_sigma::analyze_loaded(&file, index, truncated);
+                    analysis.visit_spans(&mut |span| {
+                        assert!(truncated.is_char_boundary(span.start as usize));
+                        assert!(truncated.is_char_boundary(span.end as usize));
+                    });
+                }
+                detwiki_sigma::lint(truncated, &file, &context)
+            });
+            if result.is_err() {
+                panics.push(format!("{} at {cut}", path.display()));
+            }
+        }
+    }
+    panics
 }
