@@ -5,6 +5,11 @@
 //! under an odd number of `not`s are exclusions (`negated`). A last `condition` stage keeps the
 //! shape of the condition with the identifiers as opaque leaves, so nothing is counted twice.
 //! Modifiers that rewrite values stay on the predicate as transforms with their expansions.
+//!
+//! Values are the rule's own values, unescaped (`\*` is a literal star) and never trimmed; the
+//! operator carries the wildcards: `*x*` is `contains x`, `x*` is `starts_with x`. Only a value
+//! with a wildcard elsewhere stays a `wildcard` pattern, written in Sigma notation (`*`/`?` are
+//! wildcards, `\*`/`\?` literal).
 
 use std::collections::BTreeMap;
 
