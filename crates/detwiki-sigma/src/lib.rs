@@ -11,6 +11,12 @@
 //! file to an [`Analysis`]; [`lint`] finds what pySigma's validators find and more;
 //! [`RuleIndex`] links correlations and filters to the rules they name across files.
 //!
+//! Correlations and filters name other rules by id or name: [`correlation_references`] lists the
+//! names, [`RuleIndex::link`] resolves them across a corpus (same file first) and reports each one
+//! it cannot resolve. A filter is applied by the catalog: its analysis holds its search identifiers
+//! as negated `filter` stages (exclusions) and one `filter-target` stage per rule it names, so the
+//! linked rules show them as exclusions; its spans stay in the filter's own file.
+//!
 //! **Invariant:** nothing here panics on any input, and every span is a byte range into the text
 //! the function was given.
 //!
