@@ -8,7 +8,7 @@
 //! positions, and lowering to the detwiki IR.
 //!
 //! Entry points: [`load`] reads a file into a [`SigmaFile`]; [`analyze`] lowers one document of a
-//! file to an [`Analysis`]; [`lint`] finds what pySigma's validators find and more;
+//! file to an [`Analysis`]; [`lint()`] finds what pySigma's validators find and more;
 //! [`RuleIndex`] links correlations and filters to the rules they name across files.
 //!
 //! Correlations and filters name other rules by id or name: [`correlation_references`] lists the

@@ -1,6 +1,6 @@
 //! YAML with byte spans, built from `saphyr-parser` events.
 //!
-//! saphyr's markers count characters, not bytes, so every marker goes through [`ByteOffsets`]
+//! saphyr's markers count characters, not bytes, so every marker goes through `ByteOffsets`
 //! before it becomes a [`Span`]. Plain scalars are resolved the way PyYAML (YAML 1.1) resolves them,
 //! because pySigma reads rules with PyYAML and `EventID: 0x10` or `enabled: yes` must mean what
 //! they mean there. Duplicate keys are kept (the later one wins, as in PyYAML) and reported.
