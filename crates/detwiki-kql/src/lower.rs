@@ -89,6 +89,8 @@ struct Scope {
     joined: Vec<usize>,
     /// Predicates of sub-queries, gathered for the enclosing stage.
     collected: Vec<IrExpr>,
+    /// The members of a `union` the pipeline reads: a time filter after it bounds them all.
+    union_members: Vec<usize>,
 }
 
 impl Lowering<'_> {
@@ -305,6 +307,7 @@ impl Lowering<'_> {
                     let mut inner = Scope::default();
                     self.lower_pipeline_in(member, depth + 1, DatasetRole::UnionMember, false, &mut inner);
                     first = first.or(inner.dataset);
+                    scope.union_members.extend(inner.dataset);
                     collected.extend(inner.collected);
                 }
                 stage.predicate = combine(collected);
@@ -454,7 +457,7 @@ impl Lowering<'_> {
                 };
                 predicate.time_filter = is_time_column(&field) && self.is_time_value(right);
                 if predicate.time_filter && matches!(ir_op, Op::Gt | Op::Ge) {
-                    self.set_time_window(predicate.dataset, right);
+                    self.set_time_windows(predicate.dataset, right, scope);
                 }
                 IrExpr::Predicate(predicate)
             }
@@ -484,7 +487,7 @@ impl Lowering<'_> {
                 predicate.span = expr.span;
                 predicate.time_filter = is_time_column(&field) && (self.is_time_value(low) || self.is_time_value(high));
                 if predicate.time_filter {
-                    self.set_time_window(predicate.dataset, low);
+                    self.set_time_windows(predicate.dataset, low, scope);
                 }
                 IrExpr::Predicate(predicate)
             }
@@ -599,6 +602,17 @@ impl Lowering<'_> {
             ExprKind::Binary { left, right, .. } => self.is_time_value(left) || self.is_time_value(right),
             ExprKind::Paren(inner) => self.is_time_value(inner),
             _ => false,
+        }
+    }
+
+    /// Records the lookback on the predicate's dataset, and on every union member when the
+    /// predicate filters the union's output.
+    fn set_time_windows(&mut self, dataset: Option<usize>, value: &Expr, scope: &Scope) {
+        self.set_time_window(dataset, value);
+        if dataset.is_some() && dataset == scope.dataset {
+            for member in scope.union_members.clone() {
+                self.set_time_window(Some(member), value);
+            }
         }
     }
 
@@ -886,5 +900,16 @@ mod tests {
         assert_eq!(last, Some(1));
         assert_eq!(analysis.group_by, ["Host"]);
         assert_eq!(analysis.output_fields, ["Count", "Host"]);
+    }
+
+    #[test]
+    fn a_time_filter_after_a_union_bounds_every_member() {
+        let analysis = analyze_one("union DeviceProcessEvents, DeviceFileEvents\n| where Timestamp > ago(2d)");
+        let windows: Vec<Option<u64>> = analysis
+            .datasets
+            .iter()
+            .map(|dataset| dataset.time_window.as_ref().and_then(|window| window.seconds))
+            .collect();
+        assert_eq!(windows, [Some(172_800), Some(172_800)]);
     }
 }
