@@ -228,6 +228,15 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// A statement ended without `;` before something else: reported where the `;` belongs (the
+    /// end of the statement, as Kusto does), with a label on what was found.
+    fn report_missing_semicolon(&mut self) {
+        let found = self.found();
+        let found_span = self.current().span;
+        let span = Span::empty(self.previous_end());
+        self.report(diagnostics::missing_semicolon(&found, span).with_label(found_span, "next statement starts here"));
+    }
+
     // ----- statements -----
 
     fn parse_script(&mut self) -> Script {
@@ -244,12 +253,17 @@ impl<'a> Parser<'a> {
                 break;
             }
             if !self.eat(TokenKind::Semicolon) {
-                let found = self.found();
-                let span = self.current().span;
-                self.report(diagnostics::missing_semicolon(&found, span));
-                if self.at(TokenKind::RightParen) || self.at(TokenKind::RightBracket) || self.at(TokenKind::RightBrace)
-                {
+                if matches!(self.kind(), TokenKind::Unknown | TokenKind::UnterminatedString | TokenKind::BadNumber) {
+                    self.report_bad_token();
                     self.bump();
+                } else {
+                    self.report_missing_semicolon();
+                    if self.at(TokenKind::RightParen)
+                        || self.at(TokenKind::RightBracket)
+                        || self.at(TokenKind::RightBrace)
+                    {
+                        self.bump();
+                    }
                 }
             }
             if self.position == before {
@@ -338,9 +352,7 @@ impl<'a> Parser<'a> {
                 let before = self.position;
                 body.push(self.parse_statement());
                 if !self.eat(TokenKind::Semicolon) && !self.at(TokenKind::RightBrace) {
-                    let found = self.found();
-                    let span = self.current().span;
-                    self.report(diagnostics::missing_semicolon(&found, span));
+                    self.report_missing_semicolon();
                     if self.position == before {
                         self.bump();
                     }
