@@ -16,12 +16,20 @@ use crate::flags::{Cli, Command};
 use crate::messages::Outcome;
 
 fn main() -> ExitCode {
+    // A panic in a language engine is caught per rule by the catalog and counted; this hook only
+    // makes its message look like every other message (CI looks for the word "panicked").
+    std::panic::set_hook(Box::new(|info| eprintln!("detwiki: {info}")));
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
+        Err(error) if error.use_stderr() => {
+            let rendered = error.render().to_string();
+            eprint!("detwiki: {}", rendered.strip_prefix("error: ").unwrap_or(&rendered));
+            return ExitCode::from(Outcome::Usage.code());
+        }
         Err(error) => {
+            // --help and --version.
             let _ = error.print();
-            let outcome = if error.use_stderr() { Outcome::Usage } else { Outcome::Success };
-            return ExitCode::from(outcome.code());
+            return ExitCode::from(Outcome::Success.code());
         }
     };
     let outcome = match &cli.command {

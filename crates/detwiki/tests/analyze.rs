@@ -128,6 +128,10 @@ fn missing_paths_and_bad_flags() {
     assert!(text(&output.stderr).starts_with("detwiki: no/such/file.kql: no such file or folder"));
     let output = detwiki(&workspace_root(), &["analyze", "--lang", "cobol", "x"]);
     assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output.stderr).starts_with("detwiki: invalid value 'cobol'"), "{}", text(&output.stderr));
+    let output = detwiki(&workspace_root(), &["--help"]);
+    assert_eq!(output.status.code(), Some(0));
+    assert!(text(&output.stdout).contains("Exit codes:"));
 }
 
 #[test]
