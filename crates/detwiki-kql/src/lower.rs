@@ -100,14 +100,19 @@ impl Lowering<'_> {
 
     fn lower_let(&mut self, name: &str, value: &Expr, span: Span) {
         let (kind, values, binding) = match &value.kind {
-            ExprKind::Function { body, .. } => {
+            ExprKind::Function { parameters, body } => {
+                // Parameters are names of the body, never tables or columns of the query.
+                for parameter in parameters {
+                    self.bindings.insert(parameter.name.text.clone(), Binding::Opaque);
+                }
                 // The tables a function reads are datasets of the query that calls it.
                 for statement in body {
                     match &statement.kind {
                         StatementKind::Let { name, value } => self.lower_let(&name.text, value, statement.span),
-                        StatementKind::Query(expr) => {
+                        StatementKind::Query(expr) if is_tabular(expr, &self.bindings) => {
                             self.lower_pipeline(expr, 1, DatasetRole::LetBound, true);
                         }
+                        StatementKind::Query(expr) => self.lower_embedded_pipelines(expr),
                         StatementKind::Directive { .. } => {}
                     }
                 }
@@ -125,12 +130,33 @@ impl Lowering<'_> {
                 match values {
                     Some(values) if is_list => (ParameterKind::List, values.clone(), Binding::Values(values)),
                     Some(values) => (ParameterKind::Scalar, values.clone(), Binding::Values(values)),
-                    None => (ParameterKind::Scalar, Vec::new(), Binding::Opaque),
+                    None => {
+                        // `toscalar(T | ...)`: the table it reads is still read by the query.
+                        self.lower_embedded_pipelines(value);
+                        (ParameterKind::Scalar, Vec::new(), Binding::Opaque)
+                    }
                 }
             }
         };
         self.analysis.parameters.push(Parameter { name: name.to_owned(), kind, values, span });
         self.bindings.insert(name.to_owned(), binding);
+    }
+
+    /// Lowers the sub-queries inside a scalar expression (`toscalar(T | summarize ...)`) as
+    /// let-bound pipelines, so the tables they read are datasets of the query.
+    fn lower_embedded_pipelines(&mut self, expr: &Expr) {
+        match &expr.kind {
+            ExprKind::Pipe { .. } => {
+                self.lower_pipeline(expr, 1, DatasetRole::LetBound, true);
+            }
+            ExprKind::Call { args, .. } => args.iter().for_each(|arg| self.lower_embedded_pipelines(arg)),
+            ExprKind::Paren(inner) => self.lower_embedded_pipelines(inner),
+            ExprKind::Binary { left, right, .. } => {
+                self.lower_embedded_pipelines(left);
+                self.lower_embedded_pipelines(right);
+            }
+            _ => {}
+        }
     }
 
     /// The literal values of a `let` scalar or list, `None` when it is not made of literals.
@@ -231,9 +257,21 @@ impl Lowering<'_> {
                 None => Some(self.add_dataset(name, role, source.span)),
             },
             ExprKind::Wildcard(name) => Some(self.add_dataset(name, role, source.span)),
+            // `union *` reads every table.
+            ExprKind::Star => Some(self.add_dataset("*", role, source.span)),
             ExprKind::Call { callee, .. } => {
                 let name = self.slice(callee.span);
                 match name.as_str() {
+                    // `table("T")` names a table; `table(parameter)` names none we know.
+                    "table" => match &source.kind {
+                        ExprKind::Call { args, .. } => match args.first().map(|arg| &arg.kind) {
+                            Some(ExprKind::Literal(literal)) if literal.kind == LiteralKind::String => {
+                                Some(self.add_dataset(&literal.value, role, source.span))
+                            }
+                            _ => None,
+                        },
+                        _ => None,
+                    },
                     "materialize" | "toscalar" | "view" => {
                         if let ExprKind::Call { args, .. } = &source.kind
                             && let Some(first) = args.first()
