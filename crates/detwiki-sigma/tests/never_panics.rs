@@ -10,13 +10,15 @@ fn check(text: &str) {
         let mut analysis = detwiki_sigma::analyze_loaded(&file, index, text);
         analysis.visit_spans(&mut |span| {
             assert!(span.start <= span.end && span.end as usize <= text.len(), "span {span:?} outside input");
+            assert!(text.is_char_boundary(span.start as usize) && text.is_char_boundary(span.end as usize));
         });
     }
     let _ = detwiki_sigma::lint(text, &file, &detwiki_sigma::LintContext::default());
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(400))]
+    // 256 cases by default; `PROPTEST_CASES=20000` for a longer run.
+    #![proptest_config(ProptestConfig::default())]
 
     #[test]
     fn random_text_never_panics(text in "[ -~\\n\\t:|*?\\-\\[\\]{}'\"#é]{0,300}") {
