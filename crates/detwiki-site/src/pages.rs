@@ -198,6 +198,10 @@ pub struct RulePage<'a> {
     pub analyses: Vec<AnalysisView<'a>>,
     /// Problems found reading the rule (engine diagnostics are under each analysis).
     pub diagnostics: Vec<PlacedDiagnostic>,
+    /// The catalog view (ATT&CK, event coverage, exclusions, indicators with corpus counts),
+    /// set by the site build; `detwiki show --json` prints the same value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub catalog: Option<detwiki_catalog::RuleView>,
 }
 
 fn push_row(rows: &mut Vec<(&'static str, String)>, label: &'static str, value: Option<&String>) {
@@ -371,6 +375,7 @@ pub fn rule_page<'a>(entry: &'a CatalogRule, root: String, generated: &str, sour
             .iter()
             .map(|diagnostic| PlacedDiagnostic::new(diagnostic, text, &index))
             .collect(),
+        catalog: None,
     }
 }
 

@@ -31,6 +31,8 @@ pub enum Command {
     Analyze(AnalyzeArgs),
     /// Serve a built site on http://127.0.0.1
     Serve(ServeArgs),
+    /// Print a rule's catalog view: ATT&CK, events, indicators with counts
+    Show(ShowArgs),
 }
 
 #[derive(Debug, Args)]
@@ -78,6 +80,23 @@ pub struct ServeArgs {
     pub port: u16,
 }
 
+#[derive(Debug, Args)]
+#[command(after_help = AFTER_HELP)]
+pub struct ShowArgs {
+    /// Sources file the catalog is built from
+    #[arg(long, value_name = "FILE", default_value = "detwiki.toml")]
+    pub config: PathBuf,
+    /// Folder where git sources are cloned [default: .detwiki-cache]
+    #[arg(long, value_name = "DIR")]
+    pub cache: Option<PathBuf>,
+    /// Print the rule page's JSON twin instead of text
+    #[arg(long)]
+    pub json: bool,
+    /// Rule id, or path to a rule file
+    #[arg(value_name = "RULE")]
+    pub rule: String,
+}
+
 fn parse_language(name: &str) -> Result<Language, String> {
     Language::from_name(name).filter(|language| *language != Language::None).ok_or_else(|| {
         format!("unknown language {name:?}; expected one of kql, sigma, spl, eql, kuery, lucene, esql, yaral")
@@ -99,7 +118,7 @@ mod tests {
     fn help_fits_80_columns() {
         let mut command = Cli::command().term_width(80);
         let mut texts = vec![command.render_long_help().to_string()];
-        for name in ["build", "analyze", "serve"] {
+        for name in ["build", "analyze", "serve", "show"] {
             if let Some(sub) = command.find_subcommand_mut(name) {
                 texts.push(sub.render_long_help().to_string());
             }

@@ -7,6 +7,7 @@ mod flags;
 mod messages;
 mod output;
 mod serve;
+mod show;
 
 use std::process::ExitCode;
 
@@ -36,6 +37,7 @@ fn main() -> ExitCode {
         Command::Build(args) => build::run(args),
         Command::Analyze(args) => analyze::run(args),
         Command::Serve(args) => serve::run(args),
+        Command::Show(args) => show::run(args),
     };
     ExitCode::from(outcome.code())
 }
