@@ -37,7 +37,7 @@ pub use ast::*;
 pub use detwiki_ir::Span;
 pub use lexer::{decode_string, tokenize};
 pub use parser::{MAX_DEPTH, Parsed, parse};
-pub use syntax::{SyntaxOperator, SyntaxPredicate, SyntaxValue, operators, predicates};
+pub use syntax::{SyntaxOperator, SyntaxPredicate, SyntaxValue, operators, outline, predicates};
 pub use token::{Token, TokenKind};
 pub use units::{Unit, split_units};
 

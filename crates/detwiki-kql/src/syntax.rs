@@ -235,3 +235,133 @@ impl Walker<'_> {
         }
     }
 }
+
+/// An indented outline of the tree, one node per line with its byte range, for snapshots.
+pub fn outline(script: &Script) -> String {
+    let mut out = String::new();
+    for statement in &script.statements {
+        let (label, children): (String, Vec<&Expr>) = match &statement.kind {
+            StatementKind::Let { name, value } => (format!("let {}", name.text), vec![value]),
+            StatementKind::Query(expr) => ("query".to_owned(), vec![expr]),
+            StatementKind::Directive { keyword, .. } => (format!("directive {keyword}"), Vec::new()),
+        };
+        line(&mut out, 0, &label, statement.span);
+        for child in children {
+            outline_expr(&mut out, 1, child);
+        }
+    }
+    out
+}
+
+fn line(out: &mut String, depth: usize, label: &str, span: Span) {
+    out.push_str(&"  ".repeat(depth));
+    out.push_str(&format!("{label} @{}..{}\n", span.start, span.end));
+}
+
+fn outline_operator(out: &mut String, depth: usize, operator: &Operator) {
+    line(out, depth, &format!("operator {}", operator.keyword), operator.span);
+    for (name, value) in &operator.parameters {
+        line(out, depth + 1, &format!("parameter {}", name.text), name.span);
+        outline_expr(out, depth + 2, value);
+    }
+    for (label, list) in
+        [("sources", &operator.sources), ("items", &operator.items), ("on", &operator.on), ("by", &operator.by)]
+    {
+        if !list.is_empty() {
+            out.push_str(&"  ".repeat(depth + 1));
+            out.push_str(label);
+            out.push('\n');
+            list.iter().for_each(|expr| outline_expr(out, depth + 2, expr));
+        }
+    }
+}
+
+fn outline_expr(out: &mut String, depth: usize, expr: &Expr) {
+    let children: Vec<&Expr> = match &expr.kind {
+        ExprKind::Name(name) => return line(out, depth, &format!("name {name}"), expr.span),
+        ExprKind::Literal(literal) => {
+            return line(out, depth, &format!("literal {:?} {:?}", literal.kind, literal.value), expr.span);
+        }
+        ExprKind::Star => return line(out, depth, "star", expr.span),
+        ExprKind::Wildcard(text) => return line(out, depth, &format!("wildcard {text}"), expr.span),
+        ExprKind::Raw => return line(out, depth, "raw", expr.span),
+        ExprKind::Missing => return line(out, depth, "missing", expr.span),
+        ExprKind::Operator(operator) => return outline_operator(out, depth, operator),
+        ExprKind::Pipe { source, operators } => {
+            line(out, depth, "pipe", expr.span);
+            if let Some(source) = source {
+                outline_expr(out, depth + 1, source);
+            }
+            operators.iter().for_each(|operator| outline_operator(out, depth + 1, operator));
+            return;
+        }
+        ExprKind::Call { callee, args } => {
+            line(out, depth, "call", expr.span);
+            std::iter::once(callee.as_ref()).chain(args).collect::<Vec<_>>().into_iter().for_each(|child| {
+                outline_expr(out, depth + 1, child);
+            });
+            return;
+        }
+        ExprKind::Member { target, name } => {
+            line(out, depth, &format!("member .{}", name.text), expr.span);
+            vec![target.as_ref()]
+        }
+        ExprKind::Index { target, index } => {
+            line(out, depth, "index", expr.span);
+            vec![target.as_ref(), index.as_ref()]
+        }
+        ExprKind::Unary { op, operand } => {
+            line(out, depth, &format!("unary {op}"), expr.span);
+            vec![operand.as_ref()]
+        }
+        ExprKind::Binary { op, left, right } => {
+            line(out, depth, &format!("binary {op}"), expr.span);
+            vec![left.as_ref(), right.as_ref()]
+        }
+        ExprKind::Logical { and, items } => {
+            line(out, depth, if *and { "and" } else { "or" }, expr.span);
+            items.iter().collect()
+        }
+        ExprKind::List { op, left, items } => {
+            line(out, depth, &format!("list {op}"), expr.span);
+            std::iter::once(left.as_ref()).chain(items).collect()
+        }
+        ExprKind::Between { negated, left, low, high } => {
+            line(out, depth, if *negated { "!between" } else { "between" }, expr.span);
+            vec![left.as_ref(), low.as_ref(), high.as_ref()]
+        }
+        ExprKind::Paren(inner) => {
+            line(out, depth, "paren", expr.span);
+            vec![inner.as_ref()]
+        }
+        ExprKind::Tuple(items) => {
+            line(out, depth, "tuple", expr.span);
+            items.iter().collect()
+        }
+        ExprKind::Assign { target, value } => {
+            line(out, depth, "assign", expr.span);
+            vec![target.as_ref(), value.as_ref()]
+        }
+        ExprKind::Function { parameters, body } => {
+            let names: Vec<&str> = parameters.iter().map(|parameter| parameter.name.text.as_str()).collect();
+            line(out, depth, &format!("function ({})", names.join(", ")), expr.span);
+            let inner = outline(&Script { statements: body.clone(), span: expr.span });
+            for text in inner.lines() {
+                out.push_str(&"  ".repeat(depth + 1));
+                out.push_str(text);
+                out.push('\n');
+            }
+            return;
+        }
+        ExprKind::Table { keyword, columns, values } => {
+            let names: Vec<&str> = columns.iter().map(|column| column.name.text.as_str()).collect();
+            line(out, depth, &format!("{keyword} ({})", names.join(", ")), expr.span);
+            values.iter().collect()
+        }
+        ExprKind::Sorted { expr: inner, direction } => {
+            line(out, depth, &format!("sorted {direction}"), expr.span);
+            vec![inner.as_ref()]
+        }
+    };
+    children.into_iter().for_each(|child| outline_expr(out, depth + 1, child));
+}

@@ -11,6 +11,8 @@ use detwiki_ir::LineIndex;
 fn render(name: &str, text: &str) -> String {
     let parsed = detwiki_kql::parse(text);
     let mut out = String::new();
+    out.push_str("## Tree\n");
+    out.push_str(&detwiki_kql::outline(&parsed.script));
     out.push_str("## Operators\n");
     for operator in detwiki_kql::operators(&parsed.script) {
         let _ = writeln!(out, "{}{}", "  ".repeat(operator.nesting as usize), operator.keyword);
