@@ -157,7 +157,7 @@ impl Parser<'_> {
             left = match operator.shape {
                 BinaryShape::Logical { and } => {
                     let right = self.parse_expr_with_power(operator.power);
-                    let span = left.span.cover(right.span);
+                    let span = self.span_from(start);
                     match left.kind {
                         ExprKind::Logical { and: left_and, mut items } if left_and == and => {
                             items.push(right);
@@ -168,7 +168,7 @@ impl Parser<'_> {
                 }
                 BinaryShape::Compare | BinaryShape::Arithmetic => {
                     let right = self.parse_expr_with_power(operator.power);
-                    let span = left.span.cover(right.span).cover(self.span_from(start));
+                    let span = self.span_from(start);
                     Expr::new(
                         ExprKind::Binary { op: operator.text, left: Box::new(left), right: Box::new(right) },
                         span,
