@@ -368,7 +368,11 @@ impl Lowering<'_> {
                     stage.predicate = Some(self.lower_condition(predicate, scope));
                 }
             }
-            OperatorKind::Extend | OperatorKind::Project | OperatorKind::Print | OperatorKind::Serialize => {
+            OperatorKind::Extend
+            | OperatorKind::Project
+            | OperatorKind::Print
+            | OperatorKind::Serialize
+            | OperatorKind::Distinct => {
                 let mut outputs = Vec::new();
                 for item in &operator.items {
                     if let ExprKind::Assign { target, .. } = &item.kind {
@@ -380,7 +384,7 @@ impl Lowering<'_> {
                         outputs.push(name);
                     }
                 }
-                if operator.kind == OperatorKind::Project && depth == 0 {
+                if matches!(operator.kind, OperatorKind::Project | OperatorKind::Distinct) && depth == 0 {
                     self.analysis.output_fields = outputs;
                 }
             }

@@ -282,7 +282,7 @@ impl Parser<'_> {
             }
             let name = Name { text, span: self.span_from(start) };
             self.expect(TokenKind::Assign);
-            let value = if self.at(TokenKind::Ident) {
+            let value = if self.at(TokenKind::Ident) && !matches!(self.nth_text(0), "true" | "false") {
                 let token = self.bump();
                 Expr::new(ExprKind::Name(self.token_text(token).to_owned()), token.span)
             } else {
