@@ -384,3 +384,71 @@ fn views_serialize_deterministically() {
     }
     assert!(RuleView::new(&catalog, &first, 99).is_none());
 }
+
+fn single_stage(dataset: Dataset, tree: Expr) -> Analysis {
+    Analysis {
+        language: Some(Language::Kql),
+        stages: vec![stage("where", 0, Some(tree))],
+        datasets: vec![dataset],
+        ..Analysis::default()
+    }
+}
+
+#[test]
+fn action_type_filters_narrow_the_coverage_only_when_they_hold_for_the_stage() {
+    let network = || Dataset::new("DeviceNetworkEvents", DatasetRole::Source, Span::default());
+    let action = || Expr::Predicate(predicate("ActionType", 0, Op::Eq, "==", &["ConnectionSuccess"]));
+    let port = || Expr::Predicate(predicate("RemotePort", 0, Op::Eq, "==", &["445"]));
+    let narrowed = single_stage(network(), Expr::And { items: vec![action(), port()] });
+    let loose = single_stage(network(), Expr::Or { items: vec![action(), port()] });
+    let catalog = Catalog {
+        sources: Vec::new(),
+        rules: vec![rule("test/narrowed", Language::Kql, &[], narrowed), rule("test/loose", Language::Kql, &[], loose)],
+    };
+    let index = CatalogIndex::build(&catalog, Knowledge::bundled());
+    let events = |position: usize| -> Vec<String> {
+        index.facts[position]
+            .coverage
+            .iter()
+            .filter(|row| row.provider == "DeviceNetworkEvents")
+            .map(|row| row.event.clone())
+            .collect()
+    };
+    assert_eq!(events(0), ["ConnectionSuccess"]);
+    assert_eq!(index.facts[0].coverage[0].narrowed_by, ["ActionType == ConnectionSuccess"]);
+    assert!(index.facts[0].coverage[0].why.contains("ConnectionSuccess"), "{}", index.facts[0].coverage[0].why);
+    // `ActionType == X or RemotePort == 445` also matches other ActionTypes: no narrowing.
+    assert_eq!(events(1), ["any"]);
+    assert!(index.facts[1].coverage.iter().all(|row| row.narrowed_by.is_empty()));
+}
+
+#[test]
+fn wildcards_transforms_and_case() {
+    let process = || Dataset::new("DeviceProcessEvents", DatasetRole::Source, Span::default());
+    let mut glob = predicate("ProcessCommandLine", 0, Op::Wildcard, "matches regex", &["*Invoke-Mimikatz*"]);
+    glob.case_sensitive = false;
+    let mut complex = predicate("ProcessCommandLine", 0, Op::Wildcard, "like", &["a*b"]);
+    complex.case_sensitive = true;
+    let mut sensitive = predicate("FileName", 0, Op::Eq, "==", &["MsiExec.exe"]);
+    sensitive.case_sensitive = true;
+    let mut windash = predicate("ProcessCommandLine", 0, Op::Contains, "|windash|contains", &[" -enc "]);
+    windash.transforms = vec![Transform { name: "windash".to_owned(), expansions: Vec::new() }];
+    let mut regex = predicate("ProcessCommandLine", 0, Op::RegexMatch, "matches regex", &[]);
+    regex.values = vec![Value::Regex { pattern: "\\D+X".to_owned(), flags: String::new() }];
+    let tree =
+        Expr::And { items: [glob, complex, sensitive, windash, regex].into_iter().map(Expr::Predicate).collect() };
+    let catalog =
+        Catalog { sources: Vec::new(), rules: vec![rule("test/w", Language::Kql, &[], single_stage(process(), tree))] };
+    let index = CatalogIndex::build(&catalog, Knowledge::bundled());
+    let rows: Vec<String> = index.facts[0].indicators.iter().map(|occurrence| occurrence.key.to_string()).collect();
+    assert_eq!(
+        rows,
+        [
+            "process_command_line contains invoke-mimikatz",
+            "process_command_line wildcard a*b",
+            "process_name eq MsiExec.exe",
+            "process_command_line contains|windash  -enc ",
+            "process_command_line regex_match \\D+X",
+        ]
+    );
+}
