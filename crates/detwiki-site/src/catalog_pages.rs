@@ -176,6 +176,9 @@ pub struct TechniquePage {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parent: Option<String>,
     pub tactics: Vec<String>,
+    /// `revoked, replaced by T1685` or `deprecated` when the technique is not active.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
     pub subtechniques: Vec<SubTechniqueLink>,
     pub total: u64,
     pub groups: Vec<FamilyGroup>,
@@ -483,7 +486,9 @@ impl CatalogPages<'_> {
             let parent = technique.parent.as_deref().unwrap_or(&technique.id);
             with_subs.entry(parent).or_default().extend(rules_of(&technique.id).iter().copied());
         }
-        for technique in attack.techniques().iter().filter(|technique| technique.is_active()) {
+        // Every technique gets a page, revoked and deprecated ones too: a rule tagged with one links
+        // to it from its ATT&CK section.
+        for technique in attack.techniques() {
             let subtechniques = attack
                 .techniques()
                 .iter()
@@ -508,8 +513,19 @@ impl CatalogPages<'_> {
                 release: release.clone(),
                 id: technique.id.clone(),
                 name: attack.technique_full_name(technique),
-                parent: technique.parent.clone(),
+                // Only a parent the release has gets a link (a partial bundle may lack it).
+                parent: technique.parent.clone().filter(|parent| attack.technique(parent).is_some()),
                 tactics,
+                status: if technique.revoked {
+                    Some(match &technique.revoked_by {
+                        Some(replacement) => format!("revoked, replaced by {replacement}"),
+                        None => "revoked".to_owned(),
+                    })
+                } else if technique.deprecated {
+                    Some("deprecated".to_owned())
+                } else {
+                    None
+                },
                 subtechniques,
                 total: positions.len() as u64,
                 groups: self.groups(positions.iter().filter_map(|position| self.rule_link(*position, String::new()))),
