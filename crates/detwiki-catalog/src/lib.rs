@@ -3,9 +3,12 @@
 //! ## Overview
 //!
 //! The corpus-wide view of the rules: it runs the language engines over every rule (in parallel)
-//! and holds the result, a [`Catalog`], that the site and the exports render. Later work adds
-//! indicators, event coverage and related rules here; today the catalog is the rules, their
-//! analyses and the sources they came from.
+//! and holds the result, a [`Catalog`], that the site and the exports render. Over the catalog,
+//! [`CatalogIndex`] computes what knowledge adds to each analysis (ATT&CK rows, event coverage
+//! with fit, canonical indicators, vendor-alert detection) and the corpus indices (how many rules
+//! look for each indicator, read each field, need each event, cover each technique);
+//! [`RuleView`] is one rule's share of it, as pages, JSON twins and `detwiki show` print it.
+//! Related rules come later.
 //!
 //! **Invariant:** the catalog never parses a file nor renders a page: it reads rules produced by
 //! `detwiki-sources` and analyses produced by the language crates.
