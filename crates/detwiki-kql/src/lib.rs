@@ -22,7 +22,7 @@
 //! - `units.rs`: splitting a text into query units.
 //! - `lower.rs`: tree to IR (datasets, stages, predicates, parameters, time windows).
 //! - `syntax.rs`: a flat view of a tree (operators with nesting, comparison predicates) used by
-//!   conformance checks and tests.
+//!   conformance checks and tests, and an indented outline of a tree for snapshots.
 
 mod ast;
 mod diagnostics;
@@ -51,7 +51,8 @@ pub fn lower_unit(text: &str, unit: &Unit) -> Analysis {
 }
 
 /// Analyses a KQL text. A text may hold several queries separated only by blank lines: one
-/// [`Analysis`] per query, each with `span` covering it. Spans are byte ranges into `text`.
+/// [`Analysis`] per query, each with `span` covering it. Spans are byte ranges into `text`. A
+/// text that is blank or only comments holds no query and gives an empty list.
 pub fn analyze(text: &str) -> Vec<Analysis> {
     split_units(text).into_iter().map(|unit| lower_unit(text, &unit)).collect()
 }
