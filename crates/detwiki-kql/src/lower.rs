@@ -33,6 +33,7 @@ pub fn lower(text: &str, unit: &Unit) -> Analysis {
         text,
         analysis: Analysis { span: unit.span, diagnostics: unit.parsed.diagnostics.clone(), ..Analysis::default() },
         bindings: HashMap::new(),
+        lookbacks: HashMap::new(),
         summarized_anywhere: false,
         join_keys: Vec::new(),
     };
@@ -71,6 +72,8 @@ struct Lowering<'t> {
     text: &'t str,
     analysis: Analysis,
     bindings: HashMap<String, Binding>,
+    /// `let start = ago(7d)`: names bound to a lookback, so `Timestamp > start` sets a window.
+    lookbacks: HashMap<String, (String, Span)>,
     summarized_anywhere: bool,
     join_keys: Vec<String>,
 }
@@ -99,6 +102,9 @@ impl Lowering<'_> {
     }
 
     fn lower_let(&mut self, name: &str, value: &Expr, span: Span) {
+        if let Some(lookback) = self.lookback(value) {
+            self.lookbacks.insert(name.to_owned(), lookback);
+        }
         let (kind, values, binding) = match &value.kind {
             ExprKind::Function { parameters, body } => {
                 // Parameters are names of the body, never tables or columns of the query.
@@ -698,7 +704,7 @@ impl Lowering<'_> {
                     Some(Value::Typed { r#type, text }) if r#type == "timespan" => Some((text.clone(), value.span)),
                     _ => None,
                 },
-                _ => None,
+                _ => self.lookbacks.get(name).cloned(),
             },
             ExprKind::Paren(inner) => self.lookback(inner),
             _ => None,
@@ -942,6 +948,14 @@ mod tests {
         assert_eq!(last, Some(1));
         assert_eq!(analysis.group_by, ["Host"]);
         assert_eq!(analysis.output_fields, ["Count", "Host"]);
+    }
+
+    #[test]
+    fn a_lookback_bound_by_let_sets_the_window() {
+        let analysis = analyze_one("let start = ago(7d);\nDeviceEvents\n| where Timestamp >= start");
+        let window = analysis.datasets[0].time_window.as_ref().map(|window| window.text.as_str());
+        assert_eq!(window, Some("7d"));
+        assert!(predicates(&analysis)[0].time_filter);
     }
 
     #[test]
