@@ -108,7 +108,12 @@ pub fn run(args: &BuildArgs) -> Outcome {
     );
     let catalog = Catalog::build(inputs, &|_| bar.inc(1));
 
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {prefix} {wide_msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
     bar.set_prefix("writing site");
+    bar.set_message(format!("{} pages into {}", catalog.rules.len(), args.out.display()));
     let site_options = SiteOptions { generated: build_timestamp() };
     let site = build_site(&catalog, &args.out, &site_options);
     bar.finish_and_clear();
