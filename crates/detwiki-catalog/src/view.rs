@@ -84,6 +84,9 @@ pub struct ExclusionView {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct WindowView {
     pub analysis: usize,
+    /// The query variant the window belongs to, when the rule has several analyses.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub variant: Option<String>,
     /// The dataset a lookback applies to (none for a correlation span).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dataset: Option<String>,
@@ -111,6 +114,9 @@ pub struct TimeWindows {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct GroupByView {
     pub analysis: usize,
+    /// The query variant the keys belong to, when the rule has several analyses.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub variant: Option<String>,
     pub keys: Vec<String>,
 }
 
@@ -181,7 +187,11 @@ impl RuleView {
                 .iter()
                 .enumerate()
                 .filter(|(_, query)| !query.analysis.group_by.is_empty())
-                .map(|(analysis, query)| GroupByView { analysis, keys: query.analysis.group_by.clone() })
+                .map(|(analysis, query)| GroupByView {
+                    analysis,
+                    variant: variant_name(entry, analysis),
+                    keys: query.analysis.group_by.clone(),
+                })
                 .collect(),
             attack: facts.attack.clone(),
             event_coverage: facts.coverage.clone(),
@@ -200,6 +210,16 @@ impl RuleView {
     }
 }
 
+/// Names the variant of analysis `index` ("Sentinel", "unit 2") when the rule has more than one,
+/// so that repeated windows and keys say which query they come from.
+fn variant_name(entry: &CatalogRule, index: usize) -> Option<String> {
+    if entry.analyses.len() < 2 {
+        return None;
+    }
+    let query = entry.analyses.get(index)?;
+    Some(query.name.clone().unwrap_or_else(|| format!("query {}", index + 1)))
+}
+
 fn time_windows(entry: &CatalogRule) -> TimeWindows {
     let mut windows = TimeWindows { declared_lookback: entry.rule.metadata.lookback.clone(), ..TimeWindows::default() };
     for (analysis, query) in entry.analyses.iter().enumerate() {
@@ -207,6 +227,7 @@ fn time_windows(entry: &CatalogRule) -> TimeWindows {
             if let Some(window) = &dataset.time_window {
                 windows.lookbacks.push(WindowView {
                     analysis,
+                    variant: variant_name(entry, analysis),
                     dataset: Some(dataset.name.clone()),
                     text: window.text.clone(),
                     seconds: window.seconds,
@@ -216,6 +237,7 @@ fn time_windows(entry: &CatalogRule) -> TimeWindows {
         if let Some(window) = &query.analysis.time_window {
             windows.correlation.push(WindowView {
                 analysis,
+                variant: variant_name(entry, analysis),
                 dataset: None,
                 text: window.text.clone(),
                 seconds: window.seconds,

@@ -89,6 +89,7 @@ pub fn build_site(catalog: &Catalog, out: &Path, options: &SiteOptions) -> Resul
     };
     fs::create_dir_all(&parent).map_err(io_error(&parent))?;
     let name = out.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_else(|| "site".to_owned());
+    remove_stale_staging(&parent, &name);
     let staging = tempfile::Builder::new()
         .prefix(&format!(".{name}.building-"))
         .tempdir_in(&parent)
@@ -101,6 +102,33 @@ pub fn build_site(catalog: &Catalog, out: &Path, options: &SiteOptions) -> Resul
         return Err(error);
     }
     Ok(report)
+}
+
+/// How old a staging folder left by an interrupted build must be before a later build removes
+/// it. Builds take seconds; the margin keeps a concurrent build's folder safe.
+const STALE_STAGING_AGE: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Removes `.{name}.building-*` and `.{name}.old-*` folders that an interrupted build (Ctrl-C,
+/// a killed process) left beside the site. Failures are ignored: they only cost disk space.
+fn remove_stale_staging(parent: &Path, name: &str) {
+    let Ok(entries) = fs::read_dir(parent) else { return };
+    let prefixes = [format!(".{name}.building-"), format!(".{name}.old-")];
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let file_name = file_name.to_string_lossy();
+        if !prefixes.iter().any(|prefix| file_name.starts_with(prefix.as_str())) {
+            continue;
+        }
+        let stale = entry
+            .metadata()
+            .and_then(|metadata| metadata.modified())
+            .ok()
+            .and_then(|modified| modified.elapsed().ok())
+            .is_some_and(|age| age > STALE_STAGING_AGE);
+        if stale {
+            let _ = fs::remove_dir_all(entry.path());
+        }
+    }
 }
 
 /// Refuses to replace a folder that is neither empty nor a detwiki site.

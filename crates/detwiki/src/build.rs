@@ -210,7 +210,12 @@ fn write_summary(text: &mut String, catalog: &Catalog, args: &BuildArgs, elapsed
     }
     let mut query_languages: BTreeMap<&str, u64> = BTreeMap::new();
     for entry in &catalog.rules {
-        let languages: BTreeSet<&str> = entry.rule.queries.iter().map(|query| query.language.display_name()).collect();
+        // A rule without a query (an Elastic machine-learning rule) is counted as "no query".
+        let mut languages: BTreeSet<&str> =
+            entry.rule.queries.iter().map(|query| query.language.display_name()).collect();
+        if languages.is_empty() {
+            languages.insert(detwiki_ir::Language::None.display_name());
+        }
         for language in languages {
             *query_languages.entry(language).or_default() += 1;
         }
