@@ -21,6 +21,7 @@
 //! - `coverage.rs`: event coverage rows with their reason and fit, for every dataset.
 //! - `attack.rs`: the ATT&CK section (tactic rows, revoked/unknown/legacy tags).
 //! - `vendor_alerts.rs`: rules that only forward a vendor's alerts.
+//! - `links.rs`: Sigma correlation and filter references resolved to the rules they name.
 //! - `corpus.rs`: [`CatalogIndex`], every rule's facts and the corpus indices (indicator counts,
 //!   fields, events, techniques), page paths.
 //! - `view.rs`: [`RuleView`], the catalog view of one rule that pages, JSON twins and `show` print.
@@ -32,6 +33,7 @@ mod attack;
 mod corpus;
 mod coverage;
 mod indicators;
+mod links;
 mod vendor_alerts;
 mod view;
 
@@ -49,9 +51,10 @@ pub use corpus::{
 };
 pub use coverage::{CoverageRow, analysis_coverage, fields_read, role_text};
 pub use indicators::{IndicatorKey, IndicatorOccurrence, KEYWORD_FIELD, analysis_indicators};
+pub use links::{LinkKind, RuleLink, link_sigma_rules};
 pub use vendor_alerts::vendor_alert_reason;
 pub use view::{
-    ExclusionView, GroupByView, IndicatorRow, IndicatorSource, RuleView, TimeWindows, WindowView, expr_text,
+    ExclusionView, GroupByView, IndicatorRow, IndicatorSource, LinkView, RuleView, TimeWindows, WindowView, expr_text,
     predicate_text,
 };
 
@@ -63,6 +66,8 @@ pub struct CatalogRule {
     /// The message of the panic when a language engine panicked on this rule. The rule then
     /// also carries an `engine-panic` error diagnostic.
     pub panic: Option<String>,
+    /// Rules this one names: a correlation's rules, a filter's targets (Sigma).
+    pub links: Vec<RuleLink>,
 }
 
 impl CatalogRule {
@@ -128,6 +133,7 @@ impl Catalog {
             })
             .collect();
         rules.sort_by(|left, right| left.rule.id.cmp(&right.rule.id));
+        links::link_sigma_rules(&mut rules);
         Catalog { sources: entries, rules }
     }
 
@@ -210,7 +216,7 @@ fn analyze_isolated(
     analyze: impl Fn(&Rule, &SourceContext) -> Vec<QueryAnalysis>,
 ) -> CatalogRule {
     match catch_unwind(AssertUnwindSafe(|| analyze(&rule, context))) {
-        Ok(analyses) => CatalogRule { rule, analyses, panic: None },
+        Ok(analyses) => CatalogRule { rule, analyses, panic: None, links: Vec::new() },
         Err(payload) => {
             let message = payload
                 .downcast_ref::<&str>()
@@ -222,7 +228,7 @@ fn analyze_isolated(
                 format!("a language engine panicked on this rule: {message}"),
                 Span::empty(rule.body_span.start),
             ));
-            CatalogRule { rule, analyses: Vec::new(), panic: Some(message) }
+            CatalogRule { rule, analyses: Vec::new(), panic: Some(message), links: Vec::new() }
         }
     }
 }

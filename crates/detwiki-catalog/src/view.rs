@@ -12,7 +12,7 @@ use crate::attack::AttackSection;
 use crate::corpus::{CatalogIndex, IndicatorCount, indicator_path};
 use crate::coverage::CoverageRow;
 use crate::indicators::IndicatorKey;
-use crate::{Catalog, CatalogRule};
+use crate::{Catalog, CatalogRule, LinkKind};
 
 /// Upper bound on nesting when printing a predicate tree.
 const MAX_DEPTH: usize = 64;
@@ -78,6 +78,32 @@ pub struct ExclusionView {
     pub dataset: Option<String>,
     /// The excluded condition, normalized (`FileName eq "x"`).
     pub condition: String,
+    /// The Sigma filter rule the exclusion comes from, when another rule adds it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from_rule: Option<String>,
+}
+
+/// A link between this rule and another one (Sigma correlations and filters).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LinkView {
+    /// `references` when this rule names the other one, `referenced_by` when the other one names
+    /// this one.
+    pub direction: &'static str,
+    /// `correlation` or `filter`.
+    pub kind: &'static str,
+    /// The `id` or `name` as written in the referring rule.
+    pub target: String,
+    /// Id of the other rule, when it is in the catalog.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Position of the other rule in the catalog (the site turns it into `path`).
+    #[serde(skip)]
+    pub position: Option<usize>,
+    /// Path of the other rule's page from the site root, set by the site.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
 }
 
 /// A duration with where it applies.
@@ -137,6 +163,8 @@ pub struct RuleView {
     pub exclusions: Vec<ExclusionView>,
     pub indicators: Vec<IndicatorRow>,
     pub output_fields: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<LinkView>,
 }
 
 impl RuleView {
@@ -195,7 +223,12 @@ impl RuleView {
                 .collect(),
             attack: facts.attack.clone(),
             event_coverage: facts.coverage.clone(),
-            exclusions: exclusions(entry),
+            exclusions: {
+                let mut exclusions = exclusions(entry);
+                exclusions.extend(filter_exclusions(catalog, position));
+                exclusions
+            },
+            links: links(catalog, position),
             indicators: rows,
             output_fields: {
                 let mut fields: Vec<String> = Vec::new();
@@ -259,14 +292,91 @@ fn exclusions(entry: &CatalogRule) -> Vec<ExclusionView> {
                 Some(label) => format!("{} {label}", stage.kind),
                 None => stage.kind.clone(),
             };
+            // Conjuncts made only of opaque parts (a Sigma condition's `not filter` naming
+            // identifiers listed as their own stages) add nothing a reader can act on.
             let conditions: Vec<String> = if stage.negated {
                 vec![expr_text(tree)]
             } else {
-                tree.exclusions().into_iter().map(expr_text).collect()
+                tree.exclusions().into_iter().filter(|conjunct| has_predicate(conjunct)).map(expr_text).collect()
             };
             for condition in conditions {
-                out.push(ExclusionView { analysis, stage: name.clone(), dataset: dataset.clone(), condition });
+                out.push(ExclusionView {
+                    analysis,
+                    stage: name.clone(),
+                    dataset: dataset.clone(),
+                    condition,
+                    from_rule: None,
+                });
             }
+        }
+    }
+    out
+}
+
+/// Exclusions that Sigma filter rules add to the rule at `position`: every negated stage of each
+/// filter that names it.
+fn filter_exclusions(catalog: &Catalog, position: usize) -> Vec<ExclusionView> {
+    let mut out = Vec::new();
+    for filter in &catalog.rules {
+        let applies = filter.links.iter().any(|link| link.kind == LinkKind::Filter && link.position == Some(position));
+        if !applies {
+            continue;
+        }
+        for (analysis, query) in filter.analyses.iter().enumerate() {
+            for stage in query.analysis.stages.iter().filter(|stage| stage.negated) {
+                let Some(tree) = &stage.predicate else { continue };
+                out.push(ExclusionView {
+                    analysis,
+                    stage: match &stage.label {
+                        Some(label) => format!("{} {label}", stage.kind),
+                        None => stage.kind.clone(),
+                    },
+                    dataset: None,
+                    condition: expr_text(tree),
+                    from_rule: Some(filter.rule.id.clone()),
+                });
+            }
+        }
+    }
+    out
+}
+
+fn has_predicate(expr: &Expr) -> bool {
+    let mut found = false;
+    expr.for_each_predicate(&mut |_, _| found = true);
+    found
+}
+
+/// The rules this one names and the rules that name it.
+fn links(catalog: &Catalog, position: usize) -> Vec<LinkView> {
+    let title_of = |position: Option<usize>| {
+        position.and_then(|position| catalog.rules.get(position)).and_then(|entry| entry.rule.metadata.title.clone())
+    };
+    let mut out = Vec::new();
+    if let Some(entry) = catalog.rules.get(position) {
+        for link in &entry.links {
+            out.push(LinkView {
+                direction: "references",
+                kind: link.kind.as_str(),
+                target: link.target.clone(),
+                rule: link.rule.clone(),
+                title: title_of(link.position),
+                position: link.position,
+                path: None,
+            });
+        }
+    }
+    for (other, entry) in catalog.rules.iter().enumerate() {
+        for link in entry.links.iter().filter(|link| link.position == Some(position)) {
+            out.push(LinkView {
+                direction: "referenced_by",
+                kind: link.kind.as_str(),
+                target: link.target.clone(),
+                rule: Some(entry.rule.id.clone()),
+                title: title_of(Some(other)),
+                position: Some(other),
+                path: None,
+            });
         }
     }
     out

@@ -104,6 +104,7 @@ fn rule(id: &str, language: Language, tags: &[&str], analysis: Analysis) -> Cata
         },
         analyses: vec![QueryAnalysis { query: 0, name: None, analysis }],
         panic: None,
+        links: Vec::new(),
     }
 }
 

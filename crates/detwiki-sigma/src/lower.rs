@@ -39,9 +39,12 @@ pub fn lower_document(document: &SigmaDocument) -> Analysis {
     }
     match document.kind {
         DocumentKind::Rule | DocumentKind::Filter => {
-            let exclusion_document = document.kind == DocumentKind::Filter;
+            // A filter's condition is joined to its target rules' conditions with `and` (as
+            // pySigma applies it), so `condition: not selection` excludes the selection and
+            // `condition: selection` restricts the rules to it: stages are negated exactly as in
+            // a rule.
             if let Some(detection) = document.detection() {
-                lower_detection(detection, exclusion_document, &mut analysis);
+                lower_detection(detection, &mut analysis);
             }
             if let Some(filter) = &document.filter {
                 for reference in &filter.rules {
@@ -74,7 +77,7 @@ fn lower_logsource(logsource: &LogSource) -> Option<Dataset> {
     Some(dataset)
 }
 
-fn lower_detection(detection: &Detection, exclusion_document: bool, analysis: &mut Analysis) {
+fn lower_detection(detection: &Detection, analysis: &mut Analysis) {
     let dataset = (!analysis.datasets.is_empty()).then_some(0);
     if let Some(timeframe) = &detection.timeframe {
         analysis.time_window = Some(TimeWindow {
@@ -86,7 +89,7 @@ fn lower_detection(detection: &Detection, exclusion_document: bool, analysis: &m
     for condition in &detection.conditions {
         let Some(expression) = &condition.expression else { continue };
         let mut stages = Vec::new();
-        collect_stages(expression, detection, exclusion_document, dataset, &mut stages);
+        collect_stages(expression, detection, false, dataset, &mut stages);
         analysis.stages.extend(stages);
         let mut stage = Stage::new("condition", condition.span);
         stage.label = Some(condition.text.clone());

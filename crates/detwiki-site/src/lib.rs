@@ -204,6 +204,11 @@ fn write_site(catalog: &Catalog, root: &Path, options: &SiteOptions) -> Result<S
         let source_anchor = slugs.get(entry.rule.provenance.source.as_str()).copied().unwrap_or_default().to_owned();
         let mut page = pages::rule_page(entry, paths::root_from_depth(depth), generated, source_anchor);
         page.catalog = detwiki_catalog::RuleView::new(catalog, &index, position);
+        if let Some(view) = &mut page.catalog {
+            for link in &mut view.links {
+                link.path = link.position.and_then(|other| folders.get(other)).map(|folder| format!("rules/{folder}/"));
+            }
+        }
         write_page(&root.join("rules").join(folder), &page, &entry.rule.id)
     })?;
 

@@ -55,6 +55,7 @@ fn rule(id: &str, family: Family, dataset: Dataset, tree: Expr) -> CatalogRule {
         },
         analyses: vec![QueryAnalysis { query: 0, name: None, analysis }],
         panic: None,
+        links: Vec::new(),
     }
 }
 
