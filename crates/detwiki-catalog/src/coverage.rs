@@ -174,6 +174,26 @@ pub fn fields_read(knowledge: &Knowledge, family: Family, analysis: &Analysis, d
     fields.into_iter().collect()
 }
 
+/// Canonical names of the fields the rule reads on `dataset` that only select events
+/// (see [`is_narrowing_field`]).
+fn selector_fields(knowledge: &Knowledge, family: Family, analysis: &Analysis, dataset: usize) -> Vec<String> {
+    let name = analysis.datasets.get(dataset).map(|dataset| dataset.name.as_str());
+    let mut fields = BTreeSet::new();
+    for stage in &analysis.stages {
+        let Some(tree) = &stage.predicate else { continue };
+        walk(tree, false, 0, &mut |predicate, _| {
+            let raw = predicate.resolved_field.as_deref().unwrap_or(&predicate.field);
+            if predicate_dataset(analysis, stage, predicate) != Some(dataset) || !is_narrowing_field(raw) {
+                return;
+            }
+            if let Some(field) = canonical_field_of(knowledge, family, name, predicate) {
+                fields.insert(field);
+            }
+        });
+    }
+    fields.into_iter().collect()
+}
+
 /// Every coverage row of one analysis, dataset by dataset in the order the query reads them.
 pub fn analysis_coverage(
     knowledge: &Knowledge,
@@ -187,7 +207,15 @@ pub fn analysis_coverage(
         let narrowing: Vec<(&str, &str)> =
             pairs.iter().map(|(field, value)| (field.as_str(), value.as_str())).collect();
         let read = fields_read(knowledge, family, analysis, index);
-        let read_refs: Vec<&str> = read.iter().map(String::as_str).collect();
+        // The fields that pick the event (ActionType, EventID, Channel) belong to the dataset's
+        // envelope, not to the event's content: Sysmon 10 has no ActionType, yet it is the very
+        // event an `ActionType == "OpenProcessApiCall"` filter selects.
+        let selectors = selector_fields(knowledge, family, analysis, index);
+        let read_refs: Vec<&str> = read
+            .iter()
+            .map(String::as_str)
+            .filter(|field| !selectors.iter().any(|selector| selector == field))
+            .collect();
         let role = role_text(dataset.role);
         for event in knowledge.events_for_dataset(family, &dataset.name, &dataset.attributes, &narrowing) {
             let fit = knowledge.event_fit(&event.provider, &event.event, &read_refs);

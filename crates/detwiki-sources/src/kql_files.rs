@@ -139,6 +139,59 @@ pub(crate) fn comment_authors(text: &str) -> Vec<String> {
     authors
 }
 
+/// ATT&CK technique IDs (`T1003`, `T1003.001`, also written `T1218/007` in URLs) named in the
+/// leading comment lines of a raw query that mention MITRE, ATT&CK or techniques, as written there
+/// (`// MITRE ATT&CK: T1003.001`, `//MITRE: Masquerading https://attack.mitre.org/techniques/T1036/`).
+pub(crate) fn comment_techniques(text: &str) -> Vec<String> {
+    let mut tags: Vec<String> = Vec::new();
+    for line in text.lines() {
+        let trimmed = trim_start_invisible(line);
+        if trimmed.is_empty() {
+            continue;
+        }
+        let Some(comment) = trimmed.strip_prefix("//") else { break };
+        let lower = comment.to_ascii_lowercase();
+        if !(lower.contains("mitre") || lower.contains("att&ck") || lower.contains("technique")) {
+            continue;
+        }
+        for tag in technique_ids(comment) {
+            if !tags.contains(&tag) {
+                tags.push(tag);
+            }
+        }
+    }
+    tags
+}
+
+/// Every `T` followed by four digits (and optionally `.`/`/` and three digits) that stands alone.
+fn technique_ids(text: &str) -> Vec<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut index = 0;
+    while index < bytes.len() {
+        let boundary = index == 0 || !bytes[index - 1].is_ascii_alphanumeric();
+        let digits = |from: usize, count: usize| {
+            bytes.get(from..from + count).is_some_and(|run| run.iter().all(u8::is_ascii_digit))
+        };
+        if boundary && bytes[index] == b'T' && digits(index + 1, 4) {
+            let mut end = index + 5;
+            let mut id = text[index..end].to_owned();
+            if matches!(bytes.get(end), Some(b'.' | b'/')) && digits(end + 1, 3) {
+                id.push('.');
+                id.push_str(&text[end + 1..end + 4]);
+                end += 4;
+            }
+            if !bytes.get(end).is_some_and(u8::is_ascii_digit) {
+                out.push(id);
+            }
+            index = end;
+        } else {
+            index += 1;
+        }
+    }
+    out
+}
+
 /// Text of a whole file as one query, with `\r\n` read as `\n` (the map points at the `\n`).
 pub(crate) fn whole_text_query(text: &str) -> (String, SourceMap) {
     if !text.contains('\r') {
@@ -200,6 +253,7 @@ pub(crate) fn read(input: &FileInput, check_content: bool) -> Outcome {
         title: Some(crate::title_from_file_name(&input.repo_path)),
         description: leading_comment_description(&decoded),
         authors: comment_authors(&decoded),
+        tags: comment_techniques(&decoded),
         ..Metadata::default()
     };
     let span = Span::from_usize(0, text.len());
@@ -265,6 +319,14 @@ mod tests {
     fn authors_in_comments() {
         assert_eq!(comment_authors("// Author: A B (a@b.c)\nT\n// author: A B (a@b.c)\n"), vec!["A B (a@b.c)"]);
         assert!(comment_authors("T | extend Author = 1").is_empty());
+    }
+
+    #[test]
+    fn techniques_in_header_comments() {
+        let text = "// MITRE ATT&CK: T1003.001, T1059\n//MITRE: x https://attack.mitre.org/techniques/T1218/007/\nT\n// MITRE: T9999\n";
+        assert_eq!(comment_techniques(text), vec!["T1003.001", "T1059", "T1218.007"]);
+        assert!(comment_techniques("// see T1003\nT").is_empty());
+        assert!(comment_techniques("// Technique T12345 and XT1003").is_empty());
     }
 
     #[test]
