@@ -41,7 +41,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 pub use catalog_pages::rule_twin_json;
-pub use markdown::{is_safe_link, render_markdown};
+pub use markdown::{is_safe_link, render_markdown, render_markdown_with_base};
 pub use paths::rule_folder;
 
 /// Name of the file that marks a folder as a detwiki site, so a build never replaces a folder it

@@ -6,7 +6,7 @@ use detwiki_catalog::{Catalog, CatalogRule, Counts};
 use detwiki_ir::{Analysis, Family, JSON_VERSION, LineIndex, Metadata, Provenance, Rule, SourceInfo, Span};
 use serde::Serialize;
 
-use crate::markdown::{is_safe_link, render_markdown};
+use crate::markdown::{is_safe_link, render_markdown_with_base};
 use crate::render::{PlacedDiagnostic, expr_text, value_text};
 
 /// A link that may not be safe to follow: `href` is set only for web and mail URLs.
@@ -363,7 +363,7 @@ pub fn rule_page<'a>(entry: &'a CatalogRule, root: String, generated: &str, sour
             .description
             .as_deref()
             .filter(|description| !description.trim().is_empty())
-            .map(render_markdown),
+            .map(|description| render_markdown_with_base(description, rule.provenance.permalink.as_deref())),
         provenance: &rule.provenance,
         permalink: rule.provenance.permalink.as_deref().map(Link::new),
         source_folder,
