@@ -24,6 +24,7 @@
 //! - `links.rs`: Sigma correlation and filter references resolved to the rules they name.
 //! - `corpus.rs`: [`CatalogIndex`], every rule's facts and the corpus indices (indicator counts,
 //!   fields, events, techniques), page paths.
+//! - `text.rs`: predicate trees and values as one line of text ([`expr_text`]).
 //! - `view.rs`: [`RuleView`], the catalog view of one rule that pages, JSON twins and `show` print.
 //! - `lib.rs`: [`Catalog`], [`CatalogRule`], [`SourceEntry`], parallel analysis with panic
 //!   isolation, and the counts pages and summaries show.
@@ -34,6 +35,7 @@ mod corpus;
 mod coverage;
 mod indicators;
 mod links;
+mod text;
 mod vendor_alerts;
 mod view;
 
@@ -52,10 +54,10 @@ pub use corpus::{
 pub use coverage::{CoverageRow, analysis_coverage, fields_read, role_text};
 pub use indicators::{IndicatorKey, IndicatorOccurrence, KEYWORD_FIELD, analysis_indicators};
 pub use links::{LinkKind, RuleLink, link_sigma_rules};
+pub use text::{expr_text, predicate_text, value_text};
 pub use vendor_alerts::vendor_alert_reason;
 pub use view::{
-    ExclusionView, GroupByView, IndicatorRow, IndicatorSource, LinkView, RuleView, TimeWindows, WindowView, expr_text,
-    predicate_text,
+    ExclusionView, GroupByView, IndicatorRow, IndicatorSource, LinkView, RuleView, TimeWindows, WindowView,
 };
 
 /// A rule with its analyses.

@@ -5,17 +5,15 @@
 
 use std::collections::BTreeMap;
 
-use detwiki_ir::{Expr, Predicate, Value};
+use detwiki_ir::Expr;
 use serde::Serialize;
 
 use crate::attack::AttackSection;
 use crate::corpus::{CatalogIndex, IndicatorCount, indicator_path};
 use crate::coverage::CoverageRow;
 use crate::indicators::IndicatorKey;
+use crate::text::expr_text;
 use crate::{Catalog, CatalogRule, LinkKind};
-
-/// Upper bound on nesting when printing a predicate tree.
-const MAX_DEPTH: usize = 64;
 
 /// Where an indicator is stated in the rule.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -380,84 +378,4 @@ fn links(catalog: &Catalog, position: usize) -> Vec<LinkView> {
         }
     }
     out
-}
-
-/// A predicate tree on one line: `a eq "x" and (b contains "y" or not (c eq "z"))`.
-pub fn expr_text(expr: &Expr) -> String {
-    let mut out = String::new();
-    write_expr(expr, 0, &mut out);
-    out
-}
-
-fn write_expr(expr: &Expr, depth: usize, out: &mut String) {
-    if depth > MAX_DEPTH {
-        out.push('…');
-        return;
-    }
-    match expr {
-        Expr::And { items } | Expr::Or { items } => {
-            let and = matches!(expr, Expr::And { .. });
-            if items.is_empty() {
-                out.push_str(if and { "true" } else { "false" });
-                return;
-            }
-            let wrap = depth > 0 && items.len() > 1;
-            if wrap {
-                out.push('(');
-            }
-            for (position, item) in items.iter().enumerate() {
-                if position > 0 {
-                    out.push_str(if and { " and " } else { " or " });
-                }
-                write_expr(item, depth + 1, out);
-            }
-            if wrap {
-                out.push(')');
-            }
-        }
-        Expr::Not { item } => {
-            out.push_str("not (");
-            write_expr(item, depth + 1, out);
-            out.push(')');
-        }
-        Expr::Predicate(predicate) => out.push_str(&predicate_text(predicate)),
-        Expr::Opaque { text, .. } => {
-            out.push('{');
-            out.push_str(text);
-            out.push('}');
-        }
-    }
-}
-
-/// `field [not] op values [|transform]`.
-pub fn predicate_text(predicate: &Predicate) -> String {
-    let mut out = predicate.field.clone();
-    out.push(' ');
-    if predicate.negated {
-        out.push_str("not ");
-    }
-    out.push_str(predicate.op.as_str());
-    let values: Vec<String> = predicate.values.iter().map(value_text).collect();
-    if !values.is_empty() {
-        out.push(' ');
-        out.push_str(&values.join(", "));
-    }
-    for transform in &predicate.transforms {
-        out.push_str(" |");
-        out.push_str(&transform.name);
-    }
-    out
-}
-
-fn value_text(value: &Value) -> String {
-    match value {
-        Value::String { value } => serde_json::to_string(value).unwrap_or_default(),
-        Value::Variable { name, .. } => format!("${name}"),
-        Value::Column { name } => format!("column {name}"),
-        Value::Regex { pattern, flags } => format!("/{pattern}/{flags}"),
-        other => other.literal_text().unwrap_or_else(|| match other {
-            Value::Call { text, .. } => text.clone(),
-            _ => String::new(),
-        }),
-    }
 }

@@ -7,7 +7,9 @@ use detwiki_ir::{Analysis, Family, JSON_VERSION, LineIndex, Metadata, Provenance
 use serde::Serialize;
 
 use crate::markdown::{is_safe_link, render_markdown_with_base};
-use crate::render::{PlacedDiagnostic, expr_text, value_text};
+use detwiki_catalog::{expr_text, value_text};
+
+use crate::render::PlacedDiagnostic;
 
 /// A link that may not be safe to follow: `href` is set only for web and mail URLs.
 #[derive(Debug, Clone, Serialize)]
