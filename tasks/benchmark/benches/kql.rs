@@ -7,9 +7,12 @@ use criterion::{Criterion, criterion_group, criterion_main};
 #[allow(dead_code)]
 #[path = "../src/kql.rs"]
 mod kql;
+#[allow(dead_code)]
+#[path = "../../conformance/src/shared.rs"]
+mod shared;
 
 fn corpus() -> Vec<String> {
-    let shared = kql::shared_dir(&[]);
+    let shared = shared::shared_dir(&[]);
     match kql::oracle_units(&shared) {
         Ok(units) => units.into_iter().map(|(text, _)| text).collect(),
         Err(error) => {

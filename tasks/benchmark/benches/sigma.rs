@@ -5,12 +5,9 @@ use std::path::PathBuf;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
-fn shared_dir() -> PathBuf {
-    match std::env::var_os("DETWIKI_SHARED") {
-        Some(path) => PathBuf::from(path),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
-    }
-}
+#[allow(dead_code)]
+#[path = "../../conformance/src/shared.rs"]
+mod shared;
 
 fn yaml_files(folder: &std::path::Path, out: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(folder) else { return };
@@ -29,10 +26,10 @@ fn yaml_files(folder: &std::path::Path, out: &mut Vec<PathBuf>) {
 
 fn corpus(criterion: &mut Criterion) {
     let mut files = Vec::new();
-    yaml_files(&shared_dir().join("corpus/SigmaHQ__sigma"), &mut files);
+    yaml_files(&shared::shared_dir(&[]).join("corpus/SigmaHQ__sigma"), &mut files);
     files.sort();
     if files.is_empty() {
-        println!("SKIPPED: sigma bench: no SigmaHQ corpus under {}", shared_dir().display());
+        println!("SKIPPED: sigma bench: no SigmaHQ corpus under {}", shared::shared_dir(&[]).display());
         return;
     }
     let texts: Vec<String> = files.iter().filter_map(|path| std::fs::read_to_string(path).ok()).collect();

@@ -5,12 +5,14 @@
 //! Kusto.Language took to parse it; detwiki then parses the same texts. A second comparison
 //! parses one query (the seed rule) many times on both sides, once the oracle's JIT is warm.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
 use serde_json::Value as Json;
+
+use crate::shared::shared_dir;
 
 /// The KQL corpora, as folders of `../shared/corpus`.
 pub const CORPORA: &[&str] = &[
@@ -23,19 +25,6 @@ pub const CORPORA: &[&str] = &[
 
 /// The seed rule's query, used for the warm single-query comparison.
 const SEED: &str = "DeviceNetworkEvents\n| where TimeGenerated > ago(1h)\n| where InitiatingProcessParentFileName =~ \"msiexec.exe\"\n| join kind=inner (\n    DeviceProcessEvents\n    | where Timestamp > ago(3d)\n    | where InitiatingProcessFileName =~ \"msiexec.exe\"\n) on DeviceId, \n    $left.InitiatingProcessParentId == $right.InitiatingProcessId,\n    $left.InitiatingProcessParentCreationTime == $right.InitiatingProcessCreationTime\n| where InitiatingProcessCommandLine1 has_any (\"/y\", \"-y\", \"/z\", \"-z\")";
-
-/// `--shared DIR`, else `DETWIKI_SHARED`, else `shared` beside the workspace root.
-pub fn shared_dir(arguments: &[String]) -> PathBuf {
-    if let Some(position) = arguments.iter().position(|argument| argument == "--shared")
-        && let Some(dir) = arguments.get(position + 1)
-    {
-        return PathBuf::from(dir);
-    }
-    if let Some(dir) = std::env::var_os("DETWIKI_SHARED") {
-        return PathBuf::from(dir);
-    }
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared")
-}
 
 /// Every query unit of the KQL corpora as the oracle reports it: (text, oracle parse ms).
 pub fn oracle_units(shared: &Path) -> anyhow::Result<Vec<(String, f64)>> {

@@ -4,6 +4,9 @@
 //! Usage: `cargo run --release -p detwiki-benchmark -- <kql|sigma> [--shared DIR]`.
 
 mod kql;
+/// The same locating of `../shared` and the oracles as the conformance task.
+#[path = "../../conformance/src/shared.rs"]
+mod shared;
 mod sigma;
 
 fn main() -> anyhow::Result<()> {

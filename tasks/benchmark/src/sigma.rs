@@ -12,27 +12,7 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 
-fn shared_dir(arguments: &[String]) -> PathBuf {
-    if let Some(position) = arguments.iter().position(|argument| argument == "--shared")
-        && let Some(dir) = arguments.get(position + 1)
-    {
-        return PathBuf::from(dir);
-    }
-    if let Some(dir) = std::env::var_os("DETWIKI_SHARED") {
-        return PathBuf::from(dir);
-    }
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared")
-}
-
-fn oracles_home() -> PathBuf {
-    if let Some(dir) = std::env::var_os("ORACLES_HOME") {
-        return PathBuf::from(dir);
-    }
-    let cache = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache"));
-    cache.join("detwiki-oracles")
-}
+use crate::shared::{oracles_home, shared_dir};
 
 /// `*.yml`/`*.yaml` under `folder`, sorted, hidden folders skipped (as `sigma_batch.py` walks).
 pub fn yaml_files(folder: &Path) -> Vec<PathBuf> {
