@@ -216,7 +216,15 @@ fn write_site(catalog: &Catalog, root: &Path, options: &SiteOptions) -> Result<S
         version: JSON_VERSION,
         root: "../".to_owned(),
         generated: generated.to_owned(),
-        rules: catalog.rules.iter().zip(&folders).map(|(entry, folder)| pages::summary(entry, folder)).collect(),
+        rules: catalog
+            .rules
+            .iter()
+            .zip(&folders)
+            .enumerate()
+            .map(|(position, (entry, folder))| {
+                pages::summary(entry, folder, index.vendor_alert_rules.contains(&position))
+            })
+            .collect(),
     };
     write_page(&root.join("rules"), &browse, "rules")?;
 
@@ -235,7 +243,7 @@ fn write_site(catalog: &Catalog, root: &Path, options: &SiteOptions) -> Result<S
     };
     write_page(&root.join("sources"), &sources, "sources")?;
 
-    write_page(root, &pages::home_page(catalog, generated), "home")?;
+    write_page(root, &pages::home_page(catalog, &index.vendor_alert_rules, generated), "home")?;
 
     let catalog_pages =
         catalog_pages::CatalogPages { catalog, index: &index, knowledge, folders: &folders, generated }.write(root)?;

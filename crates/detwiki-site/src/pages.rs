@@ -43,6 +43,9 @@ pub struct RuleSummary {
     pub has_diagnostics: bool,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub engine_panic: bool,
+    /// The rule only forwards a vendor's alerts: listed, but not counted as a detection.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub vendor_alerts: bool,
 }
 
 /// The title shown for a rule: its metadata title, else its file name.
@@ -68,7 +71,7 @@ pub fn rule_languages(rule: &Rule) -> Vec<&'static str> {
     languages
 }
 
-pub fn summary(entry: &CatalogRule, folder: &str) -> RuleSummary {
+pub fn summary(entry: &CatalogRule, folder: &str, vendor_alerts: bool) -> RuleSummary {
     let rule = &entry.rule;
     RuleSummary {
         id: rule.id.clone(),
@@ -82,6 +85,7 @@ pub fn summary(entry: &CatalogRule, folder: &str) -> RuleSummary {
         status: rule.metadata.status.clone(),
         has_diagnostics: entry.has_diagnostics(),
         engine_panic: entry.panic.is_some(),
+        vendor_alerts,
     }
 }
 
@@ -462,11 +466,17 @@ pub struct FamilyView {
     pub rules: u64,
     pub skipped_files: u64,
     pub rules_with_diagnostics: u64,
+    /// Rules that only forward a vendor's alerts (counted in `rules`, not in `detections`).
+    pub vendor_alert_rules: u64,
+    /// Rules that detect over telemetry: `rules` less the vendor-alert ones.
+    pub detections: u64,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Totals {
     pub rules: u64,
+    /// Rules less those that only forward a vendor's alerts.
+    pub detections: u64,
     pub skipped_files: u64,
     pub rules_with_diagnostics: u64,
     pub engine_panics: u64,
@@ -487,16 +497,27 @@ pub struct HomePage {
     pub unattributed_skipped_files: u64,
 }
 
-pub fn home_page(catalog: &Catalog, generated: &str) -> HomePage {
+/// The home page; `vendor_alert_rules` are positions in `catalog.rules` of the rules that only
+/// forward a vendor's alerts, which the detection counts leave out.
+pub fn home_page(catalog: &Catalog, vendor_alert_rules: &[usize], generated: &str) -> HomePage {
+    let mut alerts_by_family: std::collections::BTreeMap<Family, u64> = Default::default();
+    for entry in vendor_alert_rules.iter().filter_map(|position| catalog.rules.get(*position)) {
+        *alerts_by_family.entry(entry.rule.family).or_default() += 1;
+    }
     let languages = catalog
         .counts_by_family()
         .into_iter()
-        .map(|(family, counts): (Family, Counts)| FamilyView {
-            family: family.as_str(),
-            name: family.display_name(),
-            rules: counts.rules,
-            skipped_files: counts.skipped_files,
-            rules_with_diagnostics: counts.rules_with_diagnostics,
+        .map(|(family, counts): (Family, Counts)| {
+            let vendor_alert_rules = alerts_by_family.get(&family).copied().unwrap_or(0);
+            FamilyView {
+                family: family.as_str(),
+                name: family.display_name(),
+                rules: counts.rules,
+                skipped_files: counts.skipped_files,
+                rules_with_diagnostics: counts.rules_with_diagnostics,
+                vendor_alert_rules,
+                detections: counts.rules.saturating_sub(vendor_alert_rules),
+            }
         })
         .collect();
     HomePage {
@@ -505,6 +526,7 @@ pub fn home_page(catalog: &Catalog, generated: &str) -> HomePage {
         generated: generated.to_owned(),
         totals: Totals {
             rules: catalog.rules.len() as u64,
+            detections: (catalog.rules.len() as u64).saturating_sub(vendor_alert_rules.len() as u64),
             skipped_files: catalog.skipped_files(),
             rules_with_diagnostics: catalog.rules_with_diagnostics(),
             engine_panics: catalog.panics(),
