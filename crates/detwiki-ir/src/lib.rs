@@ -11,7 +11,8 @@
 //!
 //! ## Source code layout
 //!
-//! - `span.rs`: [`Span`] (u32 byte ranges) and [`LineIndex`] (line:column when rendering).
+//! - `span.rs`: [`Span`] (u32 byte ranges), [`LineIndex`] (line:column when rendering) and
+//!   [`CharOffsets`] (character indexes to byte offsets).
 //! - `source_map.rs`: [`SourceMap`], from decoded query offsets back to file offsets.
 //! - `diagnostic.rs`: [`Diagnostic`] with its builder and plain renderer.
 //! - `rule.rs`: [`Rule`], [`Provenance`], [`Metadata`], [`Query`], [`Family`], [`Language`].
@@ -36,7 +37,7 @@ pub use rule::{
     SourceContext, SourceInfo,
 };
 pub use source_map::{Segment, SourceMap};
-pub use span::{LineColumn, LineIndex, Span};
+pub use span::{CharOffsets, LineColumn, LineIndex, Span};
 
 /// Version of the JSON documents detwiki prints and publishes (`docs/json.md`). Bumped whenever a
 /// field is renamed or removed; adding a field does not bump it.

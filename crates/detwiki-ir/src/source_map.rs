@@ -84,6 +84,17 @@ impl SourceMap {
         }
     }
 
+    /// The first segment whose decoded text is not the same text of `file` (or that falls
+    /// outside either text, or not on character boundaries); `None` when every verbatim run
+    /// really is verbatim. Readers test their maps with it.
+    pub fn first_unfaithful_segment(&self, decoded: &str, file: &str) -> Option<Segment> {
+        self.segments.iter().copied().find(|segment| {
+            let run = |start: u32| start as usize..(start as usize + segment.len as usize);
+            let decoded = decoded.get(run(segment.query_start));
+            decoded.is_none() || decoded != file.get(run(segment.file_start))
+        })
+    }
+
     /// File span of a decoded span. An end offset maps through the byte before it, so a span
     /// that ends a line does not swallow the next line's indentation.
     pub fn span_to_file(&self, span: Span) -> Span {
@@ -118,6 +129,19 @@ mod tests {
         map.set_file_end(6);
         assert_eq!(map.to_file(2), 5);
         assert_eq!(map.to_file(4), 6);
+    }
+
+    #[test]
+    fn unfaithful_segments_are_found() {
+        let file = "query: |\n  a | b\n";
+        let mut map = SourceMap::new();
+        map.push(0, 11, 6);
+        assert_eq!(map.first_unfaithful_segment("a | b\n", file), None);
+        assert!(map.first_unfaithful_segment("a | c\n", file).is_some());
+        assert!(map.first_unfaithful_segment("a", file).is_some(), "outside the decoded text");
+        let mut split = SourceMap::new();
+        split.push(0, 1, 1);
+        assert!(split.first_unfaithful_segment("é", "xé").is_some(), "inside a character");
     }
 
     #[test]

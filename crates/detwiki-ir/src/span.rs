@@ -124,6 +124,35 @@ impl LineIndex {
     }
 }
 
+/// Byte offsets of character indexes, for tools that count characters (saphyr's YAML markers).
+#[derive(Debug, Clone)]
+pub struct CharOffsets {
+    /// Byte offset of every character, plus the text length; empty when the text is ASCII.
+    offsets: Vec<u32>,
+    len: u32,
+}
+
+impl CharOffsets {
+    pub fn new(text: &str) -> Self {
+        let len = u32::try_from(text.len()).unwrap_or(u32::MAX);
+        if text.is_ascii() {
+            return Self { offsets: Vec::new(), len };
+        }
+        let mut offsets: Vec<u32> =
+            text.char_indices().map(|(index, _)| u32::try_from(index).unwrap_or(u32::MAX)).collect();
+        offsets.push(len);
+        Self { offsets, len }
+    }
+
+    /// Byte offset of the character at `char_index`; indexes past the end give the text length.
+    pub fn byte(&self, char_index: usize) -> u32 {
+        if self.offsets.is_empty() {
+            return u32::try_from(char_index).unwrap_or(u32::MAX).min(self.len);
+        }
+        self.offsets.get(char_index).copied().unwrap_or(self.len)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -137,6 +166,13 @@ mod tests {
         // "é" is two bytes: the space after it is column 3.
         assert_eq!(index.line_column(text, 6), LineColumn { line: 2, column: 3 });
         assert_eq!(index.line_column(text, 999), LineColumn { line: 3, column: 1 });
+    }
+
+    #[test]
+    fn character_indexes_become_byte_offsets() {
+        let offsets = CharOffsets::new("aé b");
+        assert_eq!((offsets.byte(1), offsets.byte(2), offsets.byte(4), offsets.byte(99)), (1, 3, 5, 5));
+        assert_eq!(CharOffsets::new("abc").byte(7), 3);
     }
 
     #[test]

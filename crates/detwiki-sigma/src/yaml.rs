@@ -1,13 +1,13 @@
 //! YAML with byte spans, built from `saphyr-parser` events.
 //!
-//! saphyr's markers count characters, not bytes, so every marker goes through `ByteOffsets`
+//! saphyr's markers count characters, not bytes, so every marker goes through `detwiki_ir::CharOffsets`
 //! before it becomes a [`Span`]. Plain scalars are resolved the way PyYAML (YAML 1.1) resolves them,
 //! because pySigma reads rules with PyYAML and `EventID: 0x10` or `enabled: yes` must mean what
 //! they mean there. Duplicate keys are kept (the later one wins, as in PyYAML) and reported.
 
 use std::collections::HashMap;
 
-use detwiki_ir::{Diagnostic, Span};
+use detwiki_ir::{CharOffsets, Diagnostic, Span};
 use saphyr_parser::{Event, Parser, ScalarStyle};
 
 use crate::diagnostics;
@@ -149,36 +149,9 @@ pub struct YamlStream {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-/// Turns saphyr's character indices into byte offsets.
-#[derive(Debug)]
-struct ByteOffsets {
-    /// Byte offset of every character, plus the text length; empty when the text is ASCII.
-    offsets: Vec<u32>,
-    len: u32,
-}
-
-impl ByteOffsets {
-    fn new(text: &str) -> Self {
-        let len = u32::try_from(text.len()).unwrap_or(u32::MAX);
-        if text.is_ascii() {
-            return Self { offsets: Vec::new(), len };
-        }
-        let mut offsets: Vec<u32> =
-            text.char_indices().map(|(index, _)| u32::try_from(index).unwrap_or(u32::MAX)).collect();
-        offsets.push(len);
-        Self { offsets, len }
-    }
-
-    fn byte(&self, char_index: usize) -> u32 {
-        if self.offsets.is_empty() {
-            return u32::try_from(char_index).unwrap_or(u32::MAX).min(self.len);
-        }
-        self.offsets.get(char_index).copied().unwrap_or(self.len)
-    }
-
-    fn span(&self, span: &saphyr_parser::Span) -> Span {
-        Span::new(self.byte(span.start.index()), self.byte(span.end.index()))
-    }
+/// Byte span of a saphyr marker span (saphyr counts characters).
+fn marker_span(offsets: &CharOffsets, span: &saphyr_parser::Span) -> Span {
+    Span::new(offsets.byte(span.start.index()), offsets.byte(span.end.index()))
 }
 
 enum Frame {
@@ -189,7 +162,7 @@ enum Frame {
 /// Parses a whole stream. Never fails: a scan error ends the stream with a diagnostic, and the
 /// document being read keeps what was read before the error.
 pub fn parse_stream(text: &str) -> YamlStream {
-    let offsets = ByteOffsets::new(text);
+    let offsets = CharOffsets::new(text);
     let mut stream = YamlStream::default();
     let mut parser = Parser::new_from_str(text);
     let mut stack: Vec<Frame> = Vec::new();
@@ -207,7 +180,7 @@ pub fn parse_stream(text: &str) -> YamlStream {
                 break;
             }
         };
-        let span = offsets.span(&marker);
+        let span = marker_span(&offsets, &marker);
         match event {
             Event::StreamStart | Event::Nothing => {}
             Event::StreamEnd => break,

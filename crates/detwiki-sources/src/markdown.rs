@@ -709,11 +709,7 @@ mod tests {
         assert_eq!(source.event.as_deref(), Some("4769"));
         assert_eq!(source.cells.len(), 6);
         assert_eq!(rule.queries[0].text, "SecurityEvent\n| where EventID == 4769\n");
-        for segment in rule.queries[0].source_map.segments() {
-            let a = &rule.queries[0].text[segment.query_start as usize..(segment.query_start + segment.len) as usize];
-            let b = &text[segment.file_start as usize..(segment.file_start + segment.len) as usize];
-            assert_eq!(a, b);
-        }
+        assert_eq!(rule.queries[0].source_map.first_unfaithful_segment(&rule.queries[0].text, text), None);
     }
 
     #[test]
