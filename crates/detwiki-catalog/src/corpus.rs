@@ -100,6 +100,9 @@ pub struct CatalogIndex {
     pub techniques: BTreeMap<String, Vec<usize>>,
     /// Rules that only forward vendor alerts.
     pub vendor_alert_rules: Vec<usize>,
+    /// Rule -> (referring rule, index into its `links`) for every Sigma correlation or filter
+    /// that names it: the reverse of [`crate::CatalogRule::links`].
+    pub referenced_by: BTreeMap<usize, Vec<(usize, usize)>>,
 }
 
 impl CatalogIndex {
@@ -108,6 +111,13 @@ impl CatalogIndex {
         let facts: Vec<RuleFacts> = catalog.rules.par_iter().map(|entry| rule_facts(knowledge, entry)).collect();
         let families = catalog.rules.iter().map(|entry| entry.rule.family).collect();
         let mut index = CatalogIndex { families, ..CatalogIndex::default() };
+        for (referrer, entry) in catalog.rules.iter().enumerate() {
+            for (link, target) in entry.links.iter().enumerate() {
+                if let Some(target) = target.position {
+                    index.referenced_by.entry(target).or_default().push((referrer, link));
+                }
+            }
+        }
         for (position, rule) in facts.iter().enumerate() {
             for key in rule.indicator_keys() {
                 index.indicators.entry(key.clone()).or_default().push(position);

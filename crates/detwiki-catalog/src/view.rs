@@ -13,7 +13,7 @@ use crate::corpus::{CatalogIndex, IndicatorCount, indicator_path};
 use crate::coverage::CoverageRow;
 use crate::indicators::IndicatorKey;
 use crate::text::expr_text;
-use crate::{Catalog, CatalogRule, LinkKind};
+use crate::{Catalog, CatalogRule, LinkKind, RuleLink};
 
 /// Where an indicator is stated in the rule.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -223,10 +223,10 @@ impl RuleView {
             event_coverage: facts.coverage.clone(),
             exclusions: {
                 let mut exclusions = exclusions(entry);
-                exclusions.extend(filter_exclusions(catalog, position));
+                exclusions.extend(filter_exclusions(catalog, index, position));
                 exclusions
             },
-            links: links(catalog, position),
+            links: links(catalog, index, position),
             indicators: rows,
             output_fields: {
                 let mut fields: Vec<String> = Vec::new();
@@ -311,15 +311,23 @@ fn exclusions(entry: &CatalogRule) -> Vec<ExclusionView> {
     out
 }
 
+/// The rules that name the rule at `position`, with the link each one makes.
+fn referrers<'a>(
+    catalog: &'a Catalog,
+    index: &'a CatalogIndex,
+    position: usize,
+) -> impl Iterator<Item = (usize, &'a CatalogRule, &'a RuleLink)> {
+    index.referenced_by.get(&position).into_iter().flatten().filter_map(|&(referrer, link)| {
+        let entry = catalog.rules.get(referrer)?;
+        Some((referrer, entry, entry.links.get(link)?))
+    })
+}
+
 /// Exclusions that Sigma filter rules add to the rule at `position`: every negated stage of each
 /// filter that names it.
-fn filter_exclusions(catalog: &Catalog, position: usize) -> Vec<ExclusionView> {
+fn filter_exclusions(catalog: &Catalog, index: &CatalogIndex, position: usize) -> Vec<ExclusionView> {
     let mut out = Vec::new();
-    for filter in &catalog.rules {
-        let applies = filter.links.iter().any(|link| link.kind == LinkKind::Filter && link.position == Some(position));
-        if !applies {
-            continue;
-        }
+    for (_, filter, _) in referrers(catalog, index, position).filter(|(_, _, link)| link.kind == LinkKind::Filter) {
         for (analysis, query) in filter.analyses.iter().enumerate() {
             for stage in query.analysis.stages.iter().filter(|stage| stage.negated) {
                 let Some(tree) = &stage.predicate else { continue };
@@ -346,7 +354,7 @@ fn has_predicate(expr: &Expr) -> bool {
 }
 
 /// The rules this one names and the rules that name it.
-fn links(catalog: &Catalog, position: usize) -> Vec<LinkView> {
+fn links(catalog: &Catalog, index: &CatalogIndex, position: usize) -> Vec<LinkView> {
     let title_of = |position: Option<usize>| {
         position.and_then(|position| catalog.rules.get(position)).and_then(|entry| entry.rule.metadata.title.clone())
     };
@@ -364,18 +372,16 @@ fn links(catalog: &Catalog, position: usize) -> Vec<LinkView> {
             });
         }
     }
-    for (other, entry) in catalog.rules.iter().enumerate() {
-        for link in entry.links.iter().filter(|link| link.position == Some(position)) {
-            out.push(LinkView {
-                direction: "referenced_by",
-                kind: link.kind.as_str(),
-                target: link.target.clone(),
-                rule: Some(entry.rule.id.clone()),
-                title: title_of(Some(other)),
-                position: Some(other),
-                path: None,
-            });
-        }
+    for (other, entry, link) in referrers(catalog, index, position) {
+        out.push(LinkView {
+            direction: "referenced_by",
+            kind: link.kind.as_str(),
+            target: link.target.clone(),
+            rule: Some(entry.rule.id.clone()),
+            title: title_of(Some(other)),
+            position: Some(other),
+            path: None,
+        });
     }
     out
 }
