@@ -7,7 +7,7 @@
 
 use std::collections::BTreeSet;
 
-use detwiki_ir::{Analysis, DatasetRole, Expr, Family, Op};
+use detwiki_ir::{Analysis, DatasetRole, Expr, Family, Op, Predicate};
 use detwiki_knowledge::{Fit, Knowledge};
 use serde::{Deserialize, Serialize};
 
@@ -158,32 +158,31 @@ fn narrowing_pairs(analysis: &Analysis, dataset: usize) -> Vec<(String, String)>
 /// The canonical fields a rule reads on one dataset: every predicate on it except time filters,
 /// computed columns and keywords (those say nothing about which events carry what).
 pub fn fields_read(knowledge: &Knowledge, family: Family, analysis: &Analysis, dataset: usize) -> Vec<String> {
-    let name = analysis.datasets.get(dataset).map(|dataset| dataset.name.as_str());
-    let mut fields = BTreeSet::new();
-    for stage in &analysis.stages {
-        let Some(tree) = &stage.predicate else { continue };
-        walk(tree, false, 0, &mut |predicate, _| {
-            if predicate.time_filter || predicate_dataset(analysis, stage, predicate) != Some(dataset) {
-                return;
-            }
-            if let Some(field) = canonical_field_of(knowledge, family, name, predicate) {
-                fields.insert(field);
-            }
-        });
-    }
-    fields.into_iter().collect()
+    canonical_fields_where(knowledge, family, analysis, dataset, |predicate| !predicate.time_filter)
 }
 
 /// Canonical names of the fields the rule reads on `dataset` that only select events
 /// (see [`is_narrowing_field`]).
 fn selector_fields(knowledge: &Knowledge, family: Family, analysis: &Analysis, dataset: usize) -> Vec<String> {
+    canonical_fields_where(knowledge, family, analysis, dataset, |predicate| {
+        is_narrowing_field(predicate.resolved_field.as_deref().unwrap_or(&predicate.field))
+    })
+}
+
+/// Canonical fields of the predicates on `dataset` that `keep` accepts, sorted and unique.
+fn canonical_fields_where(
+    knowledge: &Knowledge,
+    family: Family,
+    analysis: &Analysis,
+    dataset: usize,
+    keep: impl Fn(&Predicate) -> bool,
+) -> Vec<String> {
     let name = analysis.datasets.get(dataset).map(|dataset| dataset.name.as_str());
     let mut fields = BTreeSet::new();
     for stage in &analysis.stages {
         let Some(tree) = &stage.predicate else { continue };
         walk(tree, false, 0, &mut |predicate, _| {
-            let raw = predicate.resolved_field.as_deref().unwrap_or(&predicate.field);
-            if predicate_dataset(analysis, stage, predicate) != Some(dataset) || !is_narrowing_field(raw) {
+            if predicate_dataset(analysis, stage, predicate) != Some(dataset) || !keep(predicate) {
                 return;
             }
             if let Some(field) = canonical_field_of(knowledge, family, name, predicate) {
