@@ -117,6 +117,7 @@ mod tests {
                 dataset: None,
                 resolved_field: None,
                 origin: FieldOrigin::Event,
+                functions: Vec::new(),
                 op: Op::EndsWith,
                 written_op: "endswith".to_owned(),
                 values: vec![Value::string("\\msiexec.exe")],

@@ -20,6 +20,7 @@ fn predicate(field: &str, dataset: usize, op: Op, written: &str, values: &[&str]
         dataset: Some(dataset),
         resolved_field: None,
         origin: FieldOrigin::Event,
+        functions: Vec::new(),
         op,
         written_op: written.to_owned(),
         values: values.iter().map(|value| Value::string(*value)).collect(),
@@ -149,7 +150,7 @@ fn kql_process_analysis() -> Analysis {
     let mut exclusion = predicate("ProcessCommandLine", 0, Op::Match, "!has", &["x"]);
     exclusion.negated = true;
     let mut computed = predicate("Extended", 0, Op::Eq, "==", &["y"]);
-    computed.origin = FieldOrigin::Computed;
+    computed.origin = FieldOrigin::Computed { definition: Span::default() };
     let mut variable = predicate("AccountName", 0, Op::In, "in", &[]);
     variable.values = vec![Value::Variable { name: "users".to_owned(), span: Span::default() }];
     Analysis {

@@ -222,6 +222,7 @@ impl Expr {
             Expr::Not { item } => item.visit_spans(visit),
             Expr::Predicate(predicate) => {
                 visit(&mut predicate.span);
+                predicate.origin.visit_spans(visit);
                 for value in &mut predicate.values {
                     value.visit_spans(visit);
                 }
@@ -279,17 +280,62 @@ impl Op {
     }
 }
 
-/// Where a predicate's field comes from.
+/// Where a column that a predicate or an output reads comes from (the column-flow origin).
+///
+/// Every engine fills it: KQL `extend`/`summarize`, ES|QL `EVAL`/`STATS`, SPL `eval`/`rex`/`stats`,
+/// YARA-L `outcome`. Only [`FieldOrigin::Event`] columns can become indicators (besides keywords);
+/// the event field's table is the predicate's dataset and its name `resolved_field` or `field`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum FieldOrigin {
     /// A field of the event the dataset holds.
     #[default]
     Event,
-    /// A column the query computed (`extend`, `summarize`, `project x = ...`, `eval`).
-    Computed,
+    /// A column the query computed (`extend`, `project x = ...`, `parse`, `eval`, `rex`), with the
+    /// span of its definition.
+    Computed { definition: Span },
+    /// An aggregate (`count_`, `set_X`, `dcount_x`, `stats count`, an outcome aggregate), with the
+    /// span of the aggregation that made it.
+    Aggregate { definition: Span },
     /// No field: a keyword search over the whole event (Sigma keywords, bare search terms).
     Keyword,
+}
+
+impl FieldOrigin {
+    /// True for columns the query made itself (computed or aggregated): never indicators.
+    pub fn is_derived(self) -> bool {
+        matches!(self, FieldOrigin::Computed { .. } | FieldOrigin::Aggregate { .. })
+    }
+
+    fn visit_spans(&mut self, visit: &mut impl FnMut(&mut Span)) {
+        if let FieldOrigin::Computed { definition } | FieldOrigin::Aggregate { definition } = self {
+            visit(definition);
+        }
+    }
+}
+
+/// What a function wrapped around a compared field does to its value, in an engine-neutral
+/// vocabulary. Engines name the function; the catalog alone decides which kinds preserve the
+/// value (docs/semantics.md, "Value-preserving functions").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldFunctionKind {
+    /// `tolower(x)`, `lower(x)`, `strings.to_lower(x)`.
+    Lower,
+    /// `toupper(x)`, `upper(x)`, `strings.to_upper(x)`.
+    Upper,
+    /// `trim(x)`, `trim(" ", x)`, `strings.trim(x)`.
+    Trim,
+    /// The last segment of a path: `split(x, "\\")[-1]`, `mvindex(split(x, "\\"), -1)`.
+    PathLeaf,
+}
+
+/// A function applied to the field before the comparison (`tolower(FileName) == "a.exe"`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldFunction {
+    pub kind: FieldFunctionKind,
+    /// The call as written.
+    pub text: String,
 }
 
 /// A Sigma-style value transform kept on the predicate (`base64offset`, `windash`, `wide`, ...).
@@ -317,6 +363,10 @@ pub struct Predicate {
     pub resolved_field: Option<String>,
     #[serde(default, skip_serializing_if = "is_event")]
     pub origin: FieldOrigin,
+    /// Functions wrapped around the field, outermost first (`tolower(trim(x))`): the field is the
+    /// innermost column. Empty for a bare column.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub functions: Vec<FieldFunction>,
     pub op: Op,
     /// The operator as written (`=~`, `has_any`, `|endswith`).
     pub written_op: String,
@@ -344,7 +394,7 @@ fn is_event(origin: &FieldOrigin) -> bool {
 impl Predicate {
     /// A predicate over an event field whose values are all literals: only these become indicators.
     pub fn is_literal(&self) -> bool {
-        self.origin != FieldOrigin::Computed
+        !self.origin.is_derived()
             && !self.time_filter
             && !self.values.is_empty()
             && self.values.iter().all(Value::is_literal)
@@ -520,6 +570,7 @@ mod tests {
             dataset: None,
             resolved_field: None,
             origin: FieldOrigin::Event,
+            functions: Vec::new(),
             op: Op::Eq,
             written_op: "==".to_owned(),
             values: vec![Value::string("x")],

@@ -82,8 +82,8 @@ struct Lowering<'t> {
 #[derive(Debug, Default)]
 struct Scope {
     dataset: Option<usize>,
-    /// Columns computed by the query (extend, summarize, project x = ...).
-    computed: HashSet<String>,
+    /// Columns computed by the query (extend, summarize, project x = ...), with their origin.
+    computed: HashMap<String, FieldOrigin>,
     /// Aggregates of the last summarize: a where on them is a threshold.
     aggregates: HashSet<String>,
     /// `project-rename new = old`.
@@ -383,7 +383,7 @@ impl Lowering<'_> {
                 for item in &operator.items {
                     if let ExprKind::Assign { target, .. } = &item.kind {
                         for name in assigned_names(target) {
-                            scope.computed.insert(name.clone());
+                            scope.computed.insert(name.clone(), FieldOrigin::Computed { definition: item.span });
                             outputs.push(name);
                         }
                     } else if let Some(name) = column_name(item) {
@@ -408,7 +408,7 @@ impl Lowering<'_> {
                 scope.aggregates.clear();
                 for item in &operator.items {
                     let name = aggregate_name(item, self.text);
-                    scope.computed.insert(name.clone());
+                    scope.computed.insert(name.clone(), FieldOrigin::Aggregate { definition: item.span });
                     scope.aggregates.insert(name.clone());
                     outputs.push(name);
                 }
@@ -419,7 +419,7 @@ impl Lowering<'_> {
                     };
                     if let Some(name) = name {
                         if matches!(key.kind, ExprKind::Assign { .. }) {
-                            scope.computed.insert(name.clone());
+                            scope.computed.insert(name.clone(), FieldOrigin::Computed { definition: key.span });
                         }
                         stage.aggregation_keys.push(name.clone());
                         outputs.push(name);
@@ -560,8 +560,8 @@ impl Lowering<'_> {
                 dataset = scope.joined.last().copied().or(dataset);
             }
             resolved_field = Some(name.text.clone());
-        } else if scope.computed.contains(field) {
-            origin = FieldOrigin::Computed;
+        } else if let Some(computed) = scope.computed.get(field) {
+            origin = *computed;
         } else if let Some(old) = scope.renamed.get(field) {
             resolved_field = Some(old.clone());
         } else if let Some((base, suffix)) = join_suffix(field)
@@ -576,6 +576,7 @@ impl Lowering<'_> {
             dataset,
             resolved_field,
             origin,
+            functions: Vec::new(),
             op,
             written_op: written.to_owned(),
             values: Vec::new(),
@@ -940,7 +941,7 @@ mod tests {
             "T\n| project Cmd = tolower(CommandLine), Host\n| where Cmd has \"x\" and Host !endswith \".local\" and not(Host has \"dc\")\n| summarize Count = count() by Host\n| where Count > 10",
         );
         let predicates = predicates(&analysis);
-        assert_eq!(predicates[0].origin, FieldOrigin::Computed);
+        assert!(matches!(predicates[0].origin, FieldOrigin::Computed { .. }));
         assert_eq!((predicates[1].op, predicates[1].negated), (Op::EndsWith, true));
         let where_stage = &analysis.stages[2];
         assert_eq!(where_stage.predicate.as_ref().map(|tree| tree.exclusions().len()), Some(2));

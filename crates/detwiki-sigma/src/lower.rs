@@ -143,7 +143,8 @@ fn simple_predicate(field: String, op: Op, written: &str, values: Vec<Value>, sp
         field,
         dataset: None,
         resolved_field: None,
-        origin: FieldOrigin::Computed,
+        origin: FieldOrigin::Aggregate { definition: span },
+        functions: Vec::new(),
         op,
         written_op: written.to_owned(),
         values,
@@ -311,6 +312,7 @@ fn new_predicate(item: &DetectionItem, op: Op, case_sensitive: bool, transforms:
     };
     Predicate {
         origin: if item.field.is_none() { FieldOrigin::Keyword } else { FieldOrigin::Event },
+        functions: Vec::new(),
         field,
         dataset: None,
         resolved_field: None,

@@ -18,6 +18,7 @@ fn predicate(field: &str, op: Op, value: &str) -> Expr {
         dataset: Some(0),
         resolved_field: None,
         origin: FieldOrigin::Event,
+        functions: Vec::new(),
         op,
         written_op: op.as_str().to_owned(),
         values: vec![Value::string(value)],
