@@ -531,7 +531,7 @@ mod tests {
         let analysis = detwiki_elastic::esql::analyze(text);
         let Prepared::Compare { text: rewritten, classes } = prepare(text, &analysis) else { panic!("not compared") };
         assert_eq!(rewritten.len(), text.len());
-        assert!(rewritten.contains("INLINESTATS  x = F1RST(y"));
+        assert!(rewritten.contains("INLINESTATS   x = F1RST(y"));
         assert!(rewritten.ends_with("\"inline stats\""));
         assert_eq!(classes, ["inline-stats", "first-last"]);
         assert!(completion_with_map("FROM a | COMPLETION r = p WITH { \"inference_id\": \"x\" }"));

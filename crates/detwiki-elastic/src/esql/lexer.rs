@@ -329,7 +329,7 @@ mod tests {
         assert_eq!(next_token(r#""a\?b""#, 0).kind, TokenKind::BadString);
         assert_eq!(next_token("\"a\nb\"", 0).kind, TokenKind::BadString);
         let text = r#""""x"""" + 1"#;
-        assert_eq!(next_token(text, 0).span.slice(text), Some(r##""""x""""##));
+        assert_eq!(next_token(text, 0).span.slice(text), Some("\"\"\"x\"\"\"\""));
     }
 
     #[test]
