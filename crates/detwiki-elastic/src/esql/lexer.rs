@@ -164,8 +164,8 @@ fn number(bytes: &[u8], start: usize) -> Token {
 }
 
 /// A `"..."` or `"""..."""` string. Neither kind may span lines (Elastic's grammar excludes line
-/// breaks from both); a string with a line break or an undefined escape is a [`TokenKind::BadString`]
-/// ending before the offending character.
+/// breaks from both): an unclosed string is a [`TokenKind::BadString`] ending at the line break,
+/// and a string with an undefined escape is one ending at its closing quote.
 fn string_token(bytes: &[u8], start: usize) -> Token {
     if bytes[start..].starts_with(b"\"\"\"") {
         let mut position = start + 3;
@@ -183,13 +183,18 @@ fn string_token(bytes: &[u8], start: usize) -> Token {
         return Token { kind: TokenKind::BadString, span: Span::from_usize(start, position) };
     }
     let mut position = start + 1;
+    // An undefined escape makes the string bad, but the token still runs to the closing quote
+    // so that the rest of the string is not read as query text.
+    let mut kind = TokenKind::String;
     while position < bytes.len() {
         match bytes[position] {
-            b'"' => return Token { kind: TokenKind::String, span: Span::from_usize(start, position + 1) },
-            b'\\' => match bytes.get(position + 1) {
-                Some(b't' | b'n' | b'r' | b'"' | b'\\') => position += 2,
-                _ => break,
-            },
+            b'"' => return Token { kind, span: Span::from_usize(start, position + 1) },
+            b'\\' => {
+                if !matches!(bytes.get(position + 1), Some(b't' | b'n' | b'r' | b'"' | b'\\')) {
+                    kind = TokenKind::BadString;
+                }
+                position += if matches!(bytes.get(position + 1), Some(b'\n' | b'\r') | None) { 1 } else { 2 };
+            }
             b'\n' | b'\r' => break,
             _ => position += 1,
         }

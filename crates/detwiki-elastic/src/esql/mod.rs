@@ -28,7 +28,7 @@ mod parser;
 mod token;
 
 pub use ast::*;
-pub use parser::{MAX_DEPTH, Parsed, parse};
+pub use parser::{MAX_DEPTH, Parsed};
 
 use detwiki_ir::{Analysis, Language, Span};
 
@@ -54,7 +54,7 @@ pub fn analyze(text: &str) -> Analysis {
             };
         }
     }
-    let parsed = parser::parse_from(text, start.map_or(0, |(_, rest)| rest));
+    let parsed = parse(text);
     let mut analysis = lower::lower(text, &parsed.query);
     analysis.language = Some(Language::Esql);
     analysis.span = Span::from_usize(0, text.len());
@@ -62,6 +62,11 @@ pub fn analyze(text: &str) -> Analysis {
     prefix.append(&mut analysis.diagnostics);
     analysis.diagnostics = prefix;
     analysis
+}
+
+/// Parses one ES|QL query; a stray first `sql` line is skipped (see [`analyze`]).
+pub fn parse(text: &str) -> Parsed {
+    parser::parse_from(text, stray_first_line(text).map_or(0, |(_, rest)| rest))
 }
 
 /// The span of a first non-blank line that is exactly `sql` (any case), and the offset after it.

@@ -33,11 +33,6 @@ impl Parsed {
     }
 }
 
-/// Parses a whole ES|QL query.
-pub fn parse(text: &str) -> Parsed {
-    parse_from(text, 0)
-}
-
 /// Parses the query starting at byte `start` of `text` (after a stray first line); spans are
 /// offsets into the whole `text`.
 pub(crate) fn parse_from(text: &str, start: usize) -> Parsed {
