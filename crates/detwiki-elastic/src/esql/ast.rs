@@ -188,6 +188,11 @@ pub enum ExprKind {
         left: Box<Expr>,
         right: Box<Expr>,
     },
+    /// `a AND b AND c` (or `OR`): n-ary, so that a long chain is a list rather than a deep tree.
+    Logical {
+        op: BinaryOp,
+        items: Vec<Expr>,
+    },
     /// `x LIKE "a*"`, `x RLIKE "a.*"`, `x NOT LIKE ("a*", "b*")`.
     Like {
         input: Box<Expr>,

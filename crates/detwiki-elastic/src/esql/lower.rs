@@ -290,17 +290,17 @@ impl Lowerer<'_> {
         match &expr.kind {
             ExprKind::Paren(inner) => self.condition(inner),
             ExprKind::Not(inner) => IrExpr::Not { item: Box::new(self.condition(inner)) },
-            ExprKind::Binary { op: op @ (BinaryOp::And | BinaryOp::Or), left, right } => {
-                let mut items = Vec::new();
-                for side in [left, right] {
-                    match (self.condition(side), op) {
+            ExprKind::Logical { op, items } => {
+                let mut lowered = Vec::with_capacity(items.len());
+                for item in items {
+                    match (self.condition(item), op) {
                         (IrExpr::And { items: inner }, BinaryOp::And) | (IrExpr::Or { items: inner }, BinaryOp::Or) => {
-                            items.extend(inner)
+                            lowered.extend(inner)
                         }
-                        (other, _) => items.push(other),
+                        (other, _) => lowered.push(other),
                     }
                 }
-                if *op == BinaryOp::And { IrExpr::And { items } } else { IrExpr::Or { items } }
+                if *op == BinaryOp::And { IrExpr::And { items: lowered } } else { IrExpr::Or { items: lowered } }
             }
             ExprKind::Binary { op, left, right } => self.comparison(expr, *op, left, right),
             ExprKind::Like { input, patterns, regex, negated } => {

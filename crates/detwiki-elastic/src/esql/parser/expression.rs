@@ -61,7 +61,15 @@ impl Parser<'_> {
             self.bump();
             let right = self.nested(|parser| parser.boolean(power));
             let span = left.span.cover(right.span);
-            left = Expr { kind: ExprKind::Binary { op, left: Box::new(left), right: Box::new(right) }, span };
+            left = match left.kind {
+                ExprKind::Logical { op: left_op, mut items } if left_op == op => {
+                    items.push(right);
+                    Expr { kind: ExprKind::Logical { op, items }, span }
+                }
+                kind => {
+                    Expr { kind: ExprKind::Logical { op, items: vec![Expr { kind, span: left.span }, right] }, span }
+                }
+            };
         }
     }
 
@@ -153,6 +161,8 @@ impl Parser<'_> {
         } else {
             self.cast()
         };
+        // Each operator of a chain (`1 + 1 + ...`) nests the tree one level deeper.
+        let mut chain = 0;
         loop {
             let (op, power) = match self.current.kind {
                 TokenKind::Plus => (BinaryOp::Add, 1),
@@ -165,6 +175,13 @@ impl Parser<'_> {
             if power <= minimum {
                 return left;
             }
+            chain += 1;
+            if self.depth + chain > MAX_DEPTH {
+                let span = self.current.span;
+                self.error(diagnostics::too_deep(span));
+                self.skip_to_command_end(true);
+                return left;
+            }
             self.bump();
             let right = self.nested(|parser| parser.arithmetic(power));
             let span = left.span.cover(right.span);
@@ -174,7 +191,15 @@ impl Parser<'_> {
 
     fn cast(&mut self) -> Expr {
         let mut expr = self.primary();
+        let mut chain = 0;
         while self.at(TokenKind::Cast) {
+            chain += 1;
+            if self.depth + chain > MAX_DEPTH {
+                let span = self.current.span;
+                self.error(diagnostics::too_deep(span));
+                self.skip_to_command_end(true);
+                return expr;
+            }
             self.bump();
             if !self.at(TokenKind::Identifier) {
                 self.error_expected("a data type");
