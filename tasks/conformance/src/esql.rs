@@ -537,4 +537,13 @@ mod tests {
         assert!(completion_with_map("FROM a | COMPLETION r = p WITH { \"inference_id\": \"x\" }"));
         assert!(!completion_with_map("FROM a | COMPLETION r = p WITH my_id | WHERE x == \"{\""));
     }
+
+    #[test]
+    fn leaves_in_the_oracle_shape() {
+        let text =
+            "FROM a | STATS c = COUNT(*) BY x | WHERE NOT (TO_LOWER(x) NOT LIKE \"a*\" OR c != 1) AND LENGTH(x) > 2";
+        let analysis = detwiki_elastic::esql::analyze(text);
+        assert_eq!(leaves(&analysis), [r#"[false,"x",["lower"],"like",["a*"]]"#, r#"[true,"c",[],"ne",["1"]]"#]);
+        assert_eq!(commands(&analysis), ["FROM", "STATS", "WHERE"]);
+    }
 }
