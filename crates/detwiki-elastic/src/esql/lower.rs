@@ -120,6 +120,8 @@ impl Lowerer<'_> {
                 stage.thresholds = thresholds;
             }
             CommandKind::Stats { aggregates, groups, inline } => self.stats(&mut stage, aggregates, groups, *inline),
+            // `KEEP *` keeps every column: the output is again "whatever passes through".
+            CommandKind::Keep(names) if names.iter().any(|name| name.text == "*") => {}
             CommandKind::Keep(names) => {
                 self.outputs = Some(names.iter().map(|name| name.text.clone()).collect());
             }
