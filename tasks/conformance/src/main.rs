@@ -1,8 +1,9 @@
 //! Runs the shared corpora through detwiki's parsers and through the reference parsers in
 //! `../shared/oracles`, and writes one snapshot per language under `tasks/conformance/snapshots/`.
 //!
-//! Usage: `cargo run -p detwiki-conformance -- <kql|sigma> [--shared DIR]`.
+//! Usage: `cargo run -p detwiki-conformance -- <eql|kql|sigma> [--shared DIR]`.
 
+mod eql;
 mod kql;
 mod shared;
 mod sigma;
@@ -12,8 +13,9 @@ fn main() -> anyhow::Result<()> {
     let language = arguments.next().unwrap_or_default();
     let rest: Vec<String> = arguments.collect();
     match language.as_str() {
+        "eql" => eql::run(&rest),
         "kql" => kql::run(&rest),
         "sigma" => sigma::run(&rest),
-        other => anyhow::bail!("detwiki-conformance: unknown language `{other}` (expected kql or sigma)"),
+        other => anyhow::bail!("detwiki-conformance: unknown language `{other}` (expected eql, kql or sigma)"),
     }
 }

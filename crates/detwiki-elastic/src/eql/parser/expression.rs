@@ -233,6 +233,9 @@ impl Parser<'_> {
 
     fn arithmetic(&mut self, minimum_power: u8) -> Expr {
         let mut left = self.value();
+        // A left-associative chain nests without recursion here, but every later walk of the tree
+        // recurses through it: past the depth limit, operands are still parsed and then dropped.
+        let mut chain = 0u32;
         loop {
             let (op, power) = match self.peek().kind {
                 TokenKind::Plus => ('+', 1),
@@ -248,6 +251,13 @@ impl Parser<'_> {
             self.bump();
             let right = self.arithmetic(power + 1);
             self.leave();
+            chain += 1;
+            if chain + self.depth > super::MAX_DEPTH {
+                if chain + self.depth == super::MAX_DEPTH + 1 {
+                    self.error(diagnostics::too_deep(right.span));
+                }
+                continue;
+            }
             let span = left.span.cover(right.span);
             left = Expr::new(ExprKind::Math { left: Box::new(left), op, right: Box::new(right) }, span);
         }
@@ -351,10 +361,10 @@ impl Parser<'_> {
                     None => Expr::new(ExprKind::Error, token.span),
                 }
             }
-            TokenKind::Name | TokenKind::NameTilde if self.peek_at(1).kind == TokenKind::LeftParen => {
-                if token.kind == TokenKind::Name && is_keyword(&text) {
-                    return self.field_or_keyword();
-                }
+            TokenKind::Name | TokenKind::NameTilde
+                if self.peek_at(1).kind == TokenKind::LeftParen
+                    && !(token.kind == TokenKind::Name && is_keyword(&text)) =>
+            {
                 self.bump();
                 let open = self.bump();
                 let arguments = if self.at(TokenKind::RightParen) { Vec::new() } else { self.expression_list() };
@@ -369,6 +379,16 @@ impl Parser<'_> {
                     && matches!(self.peek_at(2).kind, TokenKind::LeftBracket | TokenKind::BangBracket) =>
             {
                 self.named_subquery()
+            }
+            // A reserved word where a value belongs (`a == and b`): the value is missing; the word
+            // is left for the level that knows it.
+            TokenKind::Name
+                if is_keyword(&text)
+                    && !matches!(text.as_str(), "true" | "false" | "null")
+                    && !(self.peek_at(1).kind == TokenKind::Dot && self.peek_at(1).span.start == token.span.end) =>
+            {
+                self.error(diagnostics::expected("a field, a value or `(`", &format!("`{text}`"), token.span));
+                Expr::new(ExprKind::Error, Span::empty(token.span.start))
             }
             TokenKind::Name | TokenKind::QuotedName | TokenKind::Question => self.field_or_keyword(),
             TokenKind::Dollar => {
