@@ -1,8 +1,9 @@
 //! Parses a whole corpus with detwiki and with the reference parser in the same run and prints
 //! queries (or rules) per second for both and the ratio.
 //!
-//! Usage: `cargo run --release -p detwiki-benchmark -- <kql|sigma> [--shared DIR]`.
+//! Usage: `cargo run --release -p detwiki-benchmark -- <eql|kql|sigma> [--shared DIR]`.
 
+mod eql;
 mod kql;
 /// The same locating of `../shared` and the oracles as the conformance task.
 #[path = "../../conformance/src/shared.rs"]
@@ -14,8 +15,9 @@ fn main() -> anyhow::Result<()> {
     let language = arguments.next().unwrap_or_default();
     let rest: Vec<String> = arguments.collect();
     match language.as_str() {
+        "eql" => eql::run(&rest),
         "kql" => kql::run(&rest),
         "sigma" => sigma::run(&rest),
-        other => anyhow::bail!("detwiki-benchmark: unknown language `{other}` (expected kql or sigma)"),
+        other => anyhow::bail!("detwiki-benchmark: unknown language `{other}` (expected eql, kql or sigma)"),
     }
 }
