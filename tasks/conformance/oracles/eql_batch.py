@@ -33,15 +33,18 @@ import time
 import eql
 from eql import ast
 
-BASE = (eql.parser.elasticsearch_syntax, eql.parser.ignore_missing_functions, eql.parser.skip_optimizations,
-        eql.parser.allow_runs, eql.parser.allow_sample)
-GAPS = (("missing-events", eql.parser.allow_negation), ("aliases", eql.parser.elastic_endpoint_syntax))
+COMMON = (eql.parser.ignore_missing_functions, eql.parser.skip_optimizations, eql.parser.allow_runs,
+          eql.parser.allow_sample)
+BASE = (eql.parser.elasticsearch_syntax,) + COMMON
+# Endpoint syntax replaces Elasticsearch syntax rather than stacking on it: stacked, Elasticsearch's
+# `reject_field_comparisons` would stay on, and Endpoint rules compare fields across aliases.
+GAPS = (("missing-events", BASE + (eql.parser.allow_negation,)),
+        ("aliases", (eql.parser.elastic_endpoint_syntax,) + COMMON))
 FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
 
 
-def parse(text, extra=None):
-    managers = list(BASE) + ([extra] if extra is not None else [])
-    return _parse_with(managers, text)
+def parse(text, managers=BASE):
+    return _parse_with(list(managers), text)
 
 
 def _parse_with(managers, text):
@@ -148,9 +151,9 @@ def answer(item):
     except Exception as exc:  # the oracle itself failing is reported, not fatal
         return {"id": item["id"], "ok": False, "error": {"type": "crash:" + type(exc).__name__,
                 "message": str(exc)[:200], "line": None, "column": None}, "gap": None, "structure": None}
-    for gap, switch in GAPS:
+    for gap, managers in GAPS:
         try:
-            parsed = parse(text, switch)
+            parsed = parse(text, managers)
         except Exception:
             continue
         return {"id": item["id"], "ok": False, "error": first_error, "gap": gap, "structure": structure(parsed)}

@@ -42,6 +42,15 @@ const GAP_REFERENCES: &[(&str, &str)] = &[
 ];
 
 pub fn run(arguments: &[String]) -> anyhow::Result<()> {
+    // `--extra PATH` checks EQL outside the shared corpus (raw `.eql` files, or rule TOML such as
+    // Elastic Endpoint behaviour rules) and prints the report without touching the snapshot.
+    if let Some(position) = arguments.iter().position(|argument| argument == "--extra") {
+        let path = PathBuf::from(arguments.get(position + 1).context("--extra needs a file or folder")?);
+        let queries = extra_queries(&path);
+        let report = compare_all(&queries, arguments)?;
+        print!("{}", report.render(&format!("--extra {}", path.display())));
+        return Ok(());
+    }
     let shared = shared_dir(arguments);
     let corpus = shared.join("corpus").join(CORPUS);
     if !corpus.is_dir() {
@@ -49,22 +58,8 @@ pub fn run(arguments: &[String]) -> anyhow::Result<()> {
     }
     let queries = corpus_queries(&corpus);
     let commit = corpus_commit(&shared.join("corpus/MANIFEST.toml"));
-    // `--no-mutations` skips the error side for quick checks (the snapshot then says 0 mutations).
-    let mutations =
-        if arguments.iter().any(|argument| argument == "--no-mutations") { Vec::new() } else { mutate(&queries) };
-    let mut batch: Vec<(String, String)> = queries.clone();
-    batch.extend(mutations.iter().cloned());
-    let answers = run_oracle(&batch)?;
-    let mut report = Report { queries: queries.len(), mutations: mutations.len(), ..Report::default() };
-    for (id, text) in &queries {
-        let Some(answer) = answers.get(id) else { continue };
-        report.compare(id, text, answer);
-    }
-    for (id, text) in &mutations {
-        let Some(answer) = answers.get(id) else { continue };
-        report.compare_mutation(id, text, answer);
-    }
-    let text = report.render(&commit);
+    let report = compare_all(&queries, arguments)?;
+    let text = report.render(&format!("{CORPUS} @ {commit} (rules, rules_building_block, hunting)"));
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("snapshots/eql_corpus.snap");
     std::fs::create_dir_all(path.parent().unwrap_or(Path::new(".")))?;
     std::fs::write(&path, &text)?;
@@ -72,6 +67,84 @@ pub fn run(arguments: &[String]) -> anyhow::Result<()> {
     println!("{}", summary.join("\n"));
     println!("written {}", path.display());
     Ok(())
+}
+
+/// Runs `queries` and their mutations through both parsers and compares them.
+fn compare_all(queries: &[(String, String)], arguments: &[String]) -> anyhow::Result<Report> {
+    // `--no-mutations` skips the error side for quick checks (the report then says 0 mutations).
+    let mutations =
+        if arguments.iter().any(|argument| argument == "--no-mutations") { Vec::new() } else { mutate(queries) };
+    let mut batch: Vec<(String, String)> = queries.to_vec();
+    batch.extend(mutations.iter().cloned());
+    let answers = run_oracle(&batch)?;
+    let mut report = Report { queries: queries.len(), mutations: mutations.len(), ..Report::default() };
+    for (id, text) in queries {
+        let Some(answer) = answers.get(id) else { continue };
+        report.compare(id, text, answer);
+    }
+    for (id, text) in &mutations {
+        let Some(answer) = answers.get(id) else { continue };
+        report.compare_mutation(id, text, answer);
+    }
+    Ok(report)
+}
+
+/// EQL under `path`: `.eql` files whole; TOML rule files through `detwiki-sources` when it knows
+/// their layout, else their `query = """..."""` (or `'''...'''`) value.
+fn extra_queries(path: &Path) -> Vec<(String, String)> {
+    let mut files = Vec::new();
+    collect_files(path, &mut files);
+    files.sort();
+    let mut out = Vec::new();
+    for file in files {
+        let id = file.display().to_string();
+        let Ok(text) = std::fs::read_to_string(&file) else { continue };
+        match file.extension().and_then(|extension| extension.to_str()) {
+            Some("eql") => out.push((id, text)),
+            Some("toml") => {
+                let read = detwiki_sources::read_paths(std::slice::from_ref(&file));
+                let known: Vec<String> = read
+                    .rules
+                    .iter()
+                    .flat_map(|rule| &rule.queries)
+                    .filter(|query| query.language == Language::Eql)
+                    .map(|query| query.text.clone())
+                    .collect();
+                let queries = if known.is_empty() { toml_query(&text).into_iter().collect() } else { known };
+                for (index, query) in queries.into_iter().enumerate() {
+                    out.push((if index == 0 { id.clone() } else { format!("{id}#{index}") }, query));
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+fn collect_files(path: &Path, out: &mut Vec<PathBuf>) {
+    if path.is_dir() {
+        for entry in std::fs::read_dir(path).into_iter().flatten().flatten() {
+            collect_files(&entry.path(), out);
+        }
+    } else {
+        out.push(path.to_path_buf());
+    }
+}
+
+/// The multi-line `query` value of a rule TOML file (literal `'''` strings are raw; basic `"""`
+/// strings here only need `\\` and `\"` undone, which is all rule queries use).
+fn toml_query(text: &str) -> Option<String> {
+    let start = text.find("\nquery = ").or_else(|| text.find("\nquery=")).map(|at| at + 1)?;
+    let value = text[start..].split_once('=')?.1.trim_start();
+    for (quote, raw) in [("'''", true), ("\"\"\"", false)] {
+        if let Some(body) = value.strip_prefix(quote) {
+            let body = body.strip_prefix('\n').unwrap_or(body);
+            let end = body.find(quote)?;
+            let query = &body[..end];
+            return Some(if raw { query.to_owned() } else { query.replace("\\\\", "\\").replace("\\\"", "\"") });
+        }
+    }
+    None
 }
 
 /// Every EQL query of the corpus as `(id, text)`, in path order; ids are the file path plus the
@@ -384,6 +457,8 @@ struct Report {
     sequences: usize,
     mutations: usize,
     mutations_oracle_flagged: usize,
+    /// Mutations eql rejected by failing inside (a Python exception other than an eql error).
+    mutations_oracle_crashed: usize,
     mutations_detwiki_flagged: usize,
     mutations_agree: usize,
     disagreements: Vec<String>,
@@ -485,6 +560,8 @@ impl Report {
         let oracle_flagged = !answer["ok"].as_bool().unwrap_or(false) && answer["gap"].is_null();
         self.mutations_detwiki_flagged += usize::from(detwiki_flagged);
         self.mutations_oracle_flagged += usize::from(oracle_flagged);
+        let crashed = answer["error"]["type"].as_str().is_some_and(|kind| kind.starts_with("crash:"));
+        self.mutations_oracle_crashed += usize::from(crashed);
         if detwiki_flagged == oracle_flagged {
             self.mutations_agree += 1;
         } else {
@@ -496,13 +573,13 @@ impl Report {
         }
     }
 
-    fn render(&self, commit: &str) -> String {
+    fn render(&self, source: &str) -> String {
         let percent = |part: usize, whole: usize| {
             if whole == 0 { 100.0 } else { part as f64 * 100.0 / whole as f64 }
         };
         let mut out = String::new();
         out.push_str("# EQL: detwiki-elastic vs eql 1.0.1 (tasks/conformance/oracles/eql_batch.py)\n\n");
-        out.push_str(&format!("corpus {CORPUS} @ {commit} (rules, rules_building_block, hunting)\n"));
+        out.push_str(&format!("corpus {source}\n"));
         out.push_str(&format!("queries: {} ({} sequences)\n", self.queries, self.sequences));
         out.push_str(&format!(
             "parsed by eql: {}/{} ({:.2}%); by detwiki: {}/{} ({:.2}%)\n",
@@ -540,9 +617,10 @@ impl Report {
             out.push_str(&format!("  {part}: {agree}/{}\n", self.structure_compared));
         }
         out.push_str(&format!(
-            "mutations: {}; flagged by eql {}, by detwiki {}; verdict agreement {}/{} ({:.2}%)\n",
+            "mutations: {}; flagged by eql {} (of which {} by an internal error), by detwiki {}; verdict agreement {}/{} ({:.2}%)\n",
             self.mutations,
             self.mutations_oracle_flagged,
+            self.mutations_oracle_crashed,
             self.mutations_detwiki_flagged,
             self.mutations_agree,
             self.mutations,
