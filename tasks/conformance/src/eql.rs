@@ -216,35 +216,44 @@ fn run_oracle(batch: &[(String, String)]) -> anyhow::Result<BTreeMap<String, Jso
     Ok(answers)
 }
 
-/// Mutations of every valid query (deterministic): each must be flagged by both parsers.
+/// Mutations (deterministic): for every query the applicable kinds among a deleted last `]`, a
+/// deleted last `)`, a missing right operand, an unclosed string, `==` as `=` and a cut after the
+/// last `and`; two of them per query, rotating with the query's position so every kind is
+/// exercised across the corpus while the oracle's run stays within CI's time budget. Each breaks
+/// the syntax, so both parsers should flag it.
 fn mutate(queries: &[(String, String)]) -> Vec<(String, String)> {
     let mut out = Vec::new();
-    for (id, text) in queries {
+    for (position, (id, text)) in queries.iter().enumerate() {
         let tokens = eql::tokenize(text);
         let without = |range: std::ops::Range<usize>| format!("{}{}", &text[..range.start], &text[range.end..]);
+        let mut candidates = Vec::new();
         if let Some(token) = tokens.iter().rev().find(|token| token.kind == TokenKind::RightBracket) {
-            out.push((format!("{id} [deleted last `]`]"), without(token.span.range())));
+            candidates.push((format!("{id} [deleted last `]`]"), without(token.span.range())));
         }
         if let Some(token) = tokens.iter().rev().find(|token| token.kind == TokenKind::RightParen) {
-            out.push((format!("{id} [deleted last `)`]"), without(token.span.range())));
+            candidates.push((format!("{id} [deleted last `)`]"), without(token.span.range())));
         }
         let comparison = tokens.windows(2).find(|pair| {
             matches!(pair[0].kind, TokenKind::EqualEqual | TokenKind::Colon)
                 && matches!(pair[1].kind, TokenKind::String | TokenKind::Integer)
         });
         if let Some(pair) = comparison {
-            out.push((format!("{id} [missing right operand]"), without(pair[1].span.range())));
+            candidates.push((format!("{id} [missing right operand]"), without(pair[1].span.range())));
             if pair[1].kind == TokenKind::String {
                 let end = pair[1].span.end as usize;
-                out.push((format!("{id} [unclosed string]"), without(end - 1..end)));
+                candidates.push((format!("{id} [unclosed string]"), without(end - 1..end)));
             }
         }
         if let Some(token) = tokens.iter().find(|token| token.kind == TokenKind::EqualEqual) {
             let start = token.span.start as usize;
-            out.push((format!("{id} [`==` as `=`]"), without(start..start + 1)));
+            candidates.push((format!("{id} [`==` as `=`]"), without(start..start + 1)));
         }
         if let Some(token) = tokens.iter().rev().find(|token| &text[token.span.range()] == "and") {
-            out.push((format!("{id} [cut after last `and`]"), text[..token.span.end as usize].to_owned()));
+            candidates.push((format!("{id} [cut after last `and`]"), text[..token.span.end as usize].to_owned()));
+        }
+        let count = candidates.len();
+        for pick in 0..count.min(2) {
+            out.push(candidates[(position + pick) % count].clone());
         }
     }
     out
