@@ -5,7 +5,7 @@ One interpreter for every query: reads JSON lines `{"id": ..., "text": ...}` on 
 prints one JSON line per query:
 
     {"id", "ok", "error": {"type", "message", "line", "column"} | null,
-     "gap": null | "missing-events" | "aliases", "structure": {...} | null}
+     "gap": null | "missing-events" | "endpoint-syntax", "structure": {...} | null}
 
 Queries are parsed with the switches Elastic's detection-rules repository uses for its own rules
 (`elasticsearch_syntax`, `ignore_missing_functions`, `allow_runs`, `allow_sample`), the same as
@@ -14,7 +14,8 @@ tree before we see it (merges `or`ed wildcards, folds contradictory conjunctions
 turns `not a == b` into `a != b`, drops list values that differ only in case), which would
 compare its rewrites rather than the query as written. Verdicts are the same either way. When that rejects a query that uses a construct this
 configuration leaves off but eql supports behind another switch (missing events `![...]`:
-`allow_negation`; sequence aliases `as event0`: `elastic_endpoint_syntax`), the query is parsed
+`allow_negation`; Elastic Endpoint syntax, that is sequence aliases `as event0`, field-to-field
+comparisons and `$` variables: `elastic_endpoint_syntax`), the query is parsed
 again with that switch and the answer is tagged with the `gap` class, so the caller can count it.
 
 `structure` is normalised so that it compares with detwiki's IR without knowing eql's classes:
@@ -39,7 +40,7 @@ BASE = (eql.parser.elasticsearch_syntax,) + COMMON
 # Endpoint syntax replaces Elasticsearch syntax rather than stacking on it: stacked, Elasticsearch's
 # `reject_field_comparisons` would stay on, and Endpoint rules compare fields across aliases.
 GAPS = (("missing-events", BASE + (eql.parser.allow_negation,)),
-        ("aliases", (eql.parser.elastic_endpoint_syntax,) + COMMON))
+        ("endpoint-syntax", (eql.parser.elastic_endpoint_syntax,) + COMMON))
 FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
 
 

@@ -10,8 +10,9 @@
 //!
 //! Known oracle gaps are named classes, counted, and excluded from the verdict figure only: eql's
 //! configuration for detection rules rejects missing events `![...]` (`allow_negation` is a separate
-//! switch) and step aliases `as name` (Elastic Endpoint syntax). The batch driver re-parses such
-//! queries with that switch, so their structure is still compared.
+//! switch) and Elastic Endpoint syntax (step aliases `as name`, field-to-field comparisons, `$`
+//! variables). The batch driver re-parses such queries with that switch, so their structure is
+//! still compared.
 //!
 //! Mutated queries (a deleted `]` or `)`, a missing right operand, a `==` turned into `=`, a
 //! string whose closing quote is gone, a query cut after `and`) measure the error side. The
@@ -38,7 +39,10 @@ const GAP_REFERENCES: &[(&str, &str)] = &[
         "missing-events",
         "eql parser.py `sequence`: `![...]` needs `allow_negation`, which detection-rules' eql configuration leaves off",
     ),
-    ("aliases", "eql parser.py `subquery_by`: `as name` needs `elastic_endpoint_syntax` (Elastic Endpoint rules)"),
+    (
+        "endpoint-syntax",
+        "eql parser.py `subquery_by`, `comparison`: `as name`, field-to-field comparisons and `$` variables need `elastic_endpoint_syntax` (Elastic Endpoint rules)",
+    ),
 ];
 
 pub fn run(arguments: &[String]) -> anyhow::Result<()> {
