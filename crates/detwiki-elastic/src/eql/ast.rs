@@ -68,6 +68,8 @@ pub struct Step {
     pub by: Vec<Expr>,
     /// `with runs=N`: the step repeats N times.
     pub runs: Option<u64>,
+    /// Where `with runs=N` is written (empty when absent).
+    pub runs_span: Span,
     /// `fork` or `fork=true|false`.
     pub fork: Option<bool>,
     /// `as event0` (Elastic Endpoint behaviour rules).

@@ -243,8 +243,9 @@ impl<'a> Parser<'a> {
             by = self.expression_list();
         }
         let mut runs = None;
+        let mut runs_span = Span::empty(self.previous_end());
         if self.at_word("with") && self.peek_word_at(1) == Some("runs") {
-            self.bump();
+            let with = self.bump();
             let word = self.bump();
             if self.at(TokenKind::Equal) || self.at(TokenKind::EqualEqual) {
                 self.bump();
@@ -257,6 +258,7 @@ impl<'a> Parser<'a> {
                 self.error(diagnostics::bad_runs(word.span.cover(number.span)));
                 runs = Some(0);
             }
+            runs_span = Span::new(with.span.start, self.previous_end());
         }
         let mut alias = None;
         if self.at_word("as") && self.peek_at(1).kind == TokenKind::Name {
@@ -264,7 +266,7 @@ impl<'a> Parser<'a> {
             let name = self.bump();
             alias = Some(Name { text: self.slice(name.span).to_owned(), span: name.span });
         }
-        Step { query, missing, by, runs, fork, alias, span: Span::new(open.span.start, self.previous_end()) }
+        Step { query, missing, by, runs, runs_span, fork, alias, span: Span::new(open.span.start, self.previous_end()) }
     }
 
     /// The checks eql makes on a sequence, sample or join once its steps are known.
@@ -279,9 +281,9 @@ impl<'a> Parser<'a> {
             if let Some(runs) = step.runs {
                 if kind != MultiKind::Sequence || is_until {
                     let what = if is_until { "`until`" } else { "a sample or join step" };
-                    self.error(diagnostics::runs_not_here(what, step.span));
+                    self.error(diagnostics::runs_not_here(what, step.runs_span));
                 } else if runs <= 1 {
-                    self.error(diagnostics::bad_runs(step.span));
+                    self.error(diagnostics::bad_runs(step.runs_span));
                 }
             }
             if step.fork.is_some() && (index == 0 || is_until) {
