@@ -1,8 +1,9 @@
 //! Parses a whole corpus with detwiki and with the reference parser in the same run and prints
 //! queries (or rules) per second for both and the ratio.
 //!
-//! Usage: `cargo run --release -p detwiki-benchmark -- <esql|kql|sigma> [--shared DIR]`.
+//! Usage: `cargo run --release -p detwiki-benchmark -- <eql|esql|kql|sigma> [--shared DIR]`.
 
+mod eql;
 mod esql;
 mod kql;
 /// The same locating of `../shared` and the oracles as the conformance task.
@@ -15,9 +16,10 @@ fn main() -> anyhow::Result<()> {
     let language = arguments.next().unwrap_or_default();
     let rest: Vec<String> = arguments.collect();
     match language.as_str() {
+        "eql" => eql::run(&rest),
         "esql" => esql::run(&rest),
         "kql" => kql::run(&rest),
         "sigma" => sigma::run(&rest),
-        other => anyhow::bail!("detwiki-benchmark: unknown language `{other}` (expected esql, kql or sigma)"),
+        other => anyhow::bail!("detwiki-benchmark: unknown language `{other}` (expected eql, esql, kql or sigma)"),
     }
 }

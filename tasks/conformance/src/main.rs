@@ -1,8 +1,9 @@
 //! Runs the shared corpora through detwiki's parsers and through the reference parsers in
 //! `../shared/oracles`, and writes one snapshot per language under `tasks/conformance/snapshots/`.
 //!
-//! Usage: `cargo run -p detwiki-conformance -- <esql|kql|sigma> [--shared DIR]`.
+//! Usage: `cargo run -p detwiki-conformance -- <eql|esql|kql|sigma> [--shared DIR]`.
 
+mod eql;
 mod esql;
 mod kql;
 mod shared;
@@ -13,9 +14,10 @@ fn main() -> anyhow::Result<()> {
     let language = arguments.next().unwrap_or_default();
     let rest: Vec<String> = arguments.collect();
     match language.as_str() {
+        "eql" => eql::run(&rest),
         "esql" => esql::run(&rest),
         "kql" => kql::run(&rest),
         "sigma" => sigma::run(&rest),
-        other => anyhow::bail!("detwiki-conformance: unknown language `{other}` (expected esql, kql or sigma)"),
+        other => anyhow::bail!("detwiki-conformance: unknown language `{other}` (expected eql, esql, kql or sigma)"),
     }
 }
