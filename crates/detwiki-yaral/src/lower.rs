@@ -118,6 +118,7 @@ fn lower_rule(text: &str, rule: &RuleDefinition) -> Analysis {
         }
     }
 
+    let log_source = sigma_log_source(rule);
     let mut lowering = Lowering { text, datasets: BTreeMap::new() };
     for variable in &order {
         let span = own
@@ -125,7 +126,8 @@ fn lower_rule(text: &str, rule: &RuleDefinition) -> Analysis {
             .and_then(|statements| statements.first())
             .or_else(|| joins.first())
             .map_or(rule.span, |statement| statement.span);
-        let dataset = narrowed_dataset(variable, own.get(variable).map_or(&[][..], Vec::as_slice), span);
+        let mut dataset = narrowed_dataset(variable, own.get(variable).map_or(&[][..], Vec::as_slice), span);
+        dataset.attributes.extend(log_source.iter().cloned());
         lowering.datasets.insert(variable.clone(), analysis.datasets.len());
         analysis.datasets.push(dataset);
     }
@@ -263,6 +265,23 @@ fn lower_rule(text: &str, rule: &RuleDefinition) -> Analysis {
         });
     }
     analysis
+}
+
+/// The Sigma log source a converted rule keeps in its meta (`product`, `service`, `category`):
+/// it says which log the rule was written for, so every dataset of the rule carries it.
+fn sigma_log_source(rule: &RuleDefinition) -> Vec<(String, String)> {
+    let Some(SectionBody::Entries(entries)) = rule.section(SectionKind::Meta).map(|section| &section.body) else {
+        return Vec::new();
+    };
+    entries
+        .iter()
+        .filter_map(|entry| {
+            let key = entry.key.to_ascii_lowercase();
+            let ExprKind::String { value, .. } = &entry.value.kind else { return None };
+            let keep = matches!(key.as_str(), "product" | "service" | "category") && !value.trim().is_empty();
+            keep.then(|| (key, value.trim().to_ascii_lowercase()))
+        })
+        .collect()
 }
 
 fn cover(spans: impl Iterator<Item = Span>) -> Span {
