@@ -91,3 +91,13 @@ fn keywords_in_any_case_and_negative_numbers() {
     assert_eq!(found[0].values, vec![Value::Number { value: (-5).into() }]);
     assert_eq!(found[1].values, vec![Value::Bool { value: true }]);
 }
+
+#[test]
+fn placeholder_on_the_left_binds_like_on_the_right() {
+    let text = "rule r {\n events:\n  $e.metadata.product_event_type = \"X\"\n  $user = $e.principal.user.userid\n condition:\n  $e\n}\n";
+    let analyses = detwiki_yaral::analyze(text);
+    let stage = &analyses[0].stages[0];
+    let found = predicates(stage.predicate.as_ref().unwrap());
+    assert_eq!(found.len(), 2, "{:#?}", analyses[0].stages);
+    assert_eq!(found[1].resolved_field.as_deref(), Some("principal.user.userid"));
+}
