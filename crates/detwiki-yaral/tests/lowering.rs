@@ -101,3 +101,24 @@ fn placeholder_on_the_left_binds_like_on_the_right() {
     assert_eq!(found.len(), 2, "{:#?}", analyses[0].stages);
     assert_eq!(found[1].resolved_field.as_deref(), Some("principal.user.userid"));
 }
+
+/// The demo corpus's msiexec rule: the regexes reach the catalog as written, case-insensitive, on
+/// the dataset of their event variable (the catalog's regex rule turns the anchored path suffix
+/// into the msiexec name indicator).
+#[test]
+fn demo_msiexec_regex_is_kept_faithfully() {
+    let text = include_str!("../../../examples/demo-corpus/yaral/rules/windows/msiexec_remote_package_network.yaral");
+    let analyses = detwiki_yaral::analyze(text);
+    let analysis = &analyses[0];
+    assert!(analysis.diagnostics.is_empty(), "{:?}", analysis.diagnostics);
+    let names: Vec<&str> = analysis.datasets.iter().map(|dataset| dataset.name.as_str()).collect();
+    assert_eq!(names, ["PROCESS_LAUNCH", "NETWORK_CONNECTION"]);
+    let install = analysis.stages.iter().find(|stage| stage.label.as_deref() == Some("$install")).unwrap();
+    let found = predicates(install.predicate.as_ref().unwrap());
+    let path = found.iter().find(|predicate| predicate.op == Op::RegexMatch).unwrap();
+    assert_eq!(path.resolved_field.as_deref(), Some("target.process.file.full_path"));
+    assert_eq!(path.values, vec![Value::Regex { pattern: r"\\msiexec\.exe$".to_owned(), flags: "i".to_owned() }]);
+    assert!(!path.case_sensitive);
+    assert_eq!(path.dataset, Some(0));
+    assert!(analysis.stages.iter().any(|stage| stage.kind == "join" && stage.aggregation_keys == ["$host"]));
+}
