@@ -20,7 +20,7 @@ pub struct QueryAnalysis {
 
 /// Runs the language engine of every query of `rule`.
 ///
-/// Languages without an engine yet (SPL, EQL, kuery, Lucene, ES|QL, YARA-L, no query) give no
+/// Languages without an engine yet (SPL, EQL, kuery, Lucene, ES|QL, no query) give no
 /// analysis: their pages still show the rule. `context` carries what the source defines once
 /// (Splunk macros) for the engines that need it.
 pub fn analyze_rule(rule: &Rule, context: &SourceContext) -> Vec<QueryAnalysis> {
@@ -42,13 +42,13 @@ pub fn analyze_rule(rule: &Rule, context: &SourceContext) -> Vec<QueryAnalysis> 
                 let analysis = detwiki_sigma::analyze(&query.text, document);
                 analyses.push(QueryAnalysis { query: index, name: query.name.clone(), analysis });
             }
-            Language::Spl
-            | Language::Eql
-            | Language::Kuery
-            | Language::Lucene
-            | Language::Esql
-            | Language::Yaral
-            | Language::None => {}
+            Language::Yaral => {
+                for mut analysis in detwiki_yaral::analyze(&query.text) {
+                    analysis.map_spans(&query.source_map);
+                    analyses.push(QueryAnalysis { query: index, name: query.name.clone(), analysis });
+                }
+            }
+            Language::Spl | Language::Eql | Language::Kuery | Language::Lucene | Language::Esql | Language::None => {}
         }
     }
     analyses

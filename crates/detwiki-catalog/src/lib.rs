@@ -53,7 +53,7 @@ pub use corpus::{
 };
 pub use coverage::{CoverageRow, analysis_coverage, fields_read, role_text};
 pub use indicators::{IndicatorKey, IndicatorOccurrence, KEYWORD_FIELD, analysis_indicators};
-pub use links::{LinkKind, RuleLink, link_sigma_rules};
+pub use links::{LinkKind, RuleLink, link_converted_rules, link_sigma_rules};
 pub use text::{expr_text, predicate_text, value_text};
 pub use vendor_alerts::vendor_alert_reason;
 pub use view::{
@@ -136,6 +136,7 @@ impl Catalog {
             .collect();
         rules.sort_by(|left, right| left.rule.id.cmp(&right.rule.id));
         links::link_sigma_rules(&mut rules);
+        links::link_converted_rules(&mut rules);
         Catalog { sources: entries, rules }
     }
 

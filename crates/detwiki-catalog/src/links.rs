@@ -22,6 +22,8 @@ pub enum LinkKind {
     Correlation,
     /// A filter rule names a rule it adds exclusions to.
     Filter,
+    /// A rule converted from a Sigma rule names its original (YARA-L meta `sigma_uuid`).
+    ConvertedFrom,
 }
 
 impl LinkKind {
@@ -29,6 +31,7 @@ impl LinkKind {
         match self {
             LinkKind::Correlation => "correlation",
             LinkKind::Filter => "filter",
+            LinkKind::ConvertedFrom => "converted from",
         }
     }
 }
@@ -129,6 +132,47 @@ pub fn link_sigma_rules(rules: &mut [CatalogRule]) {
         if let Some(entry) = rules.get_mut(owner) {
             entry.rule.diagnostics.extend(diagnostics);
         }
+    }
+}
+
+/// Links every rule converted from Sigma (a YARA-L meta `sigma_uuid`) to the Sigma rule with
+/// that `id` when the catalog holds it. A converted rule whose original is not in the catalog
+/// keeps an unresolved link (no warning: the original lives in another repository).
+///
+/// `rules` must already be in their final order (positions are stored).
+pub fn link_converted_rules(rules: &mut [CatalogRule]) {
+    let sigma_ids: HashMap<String, usize> = rules
+        .iter()
+        .enumerate()
+        .filter(|(_, entry)| entry.rule.family == Family::Sigma)
+        .filter_map(|(position, entry)| Some((entry.rule.metadata.rule_id.as_deref()?.to_ascii_lowercase(), position)))
+        .collect();
+    let ids: Vec<String> = rules.iter().map(|entry| entry.rule.id.clone()).collect();
+    for entry in rules.iter_mut() {
+        if entry.rule.family != Family::Yaral {
+            continue;
+        }
+        let Some(uuid) = entry.rule.metadata.extra.get("sigma_uuid").and_then(|value| value.as_str()) else {
+            continue;
+        };
+        let uuid = uuid.trim().to_owned();
+        if uuid.is_empty() {
+            continue;
+        }
+        let position = sigma_ids.get(&uuid.to_ascii_lowercase()).copied();
+        // The meta line that names the original, when it can be found in the file.
+        let span = entry
+            .rule
+            .file_text
+            .find(&uuid)
+            .map_or(entry.rule.body_span, |start| Span::from_usize(start, start + uuid.len()));
+        entry.links.push(RuleLink {
+            kind: LinkKind::ConvertedFrom,
+            target: uuid,
+            position,
+            rule: position.and_then(|position| ids.get(position).cloned()),
+            span,
+        });
     }
 }
 

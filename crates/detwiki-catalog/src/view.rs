@@ -81,13 +81,14 @@ pub struct ExclusionView {
     pub from_rule: Option<String>,
 }
 
-/// A link between this rule and another one (Sigma correlations and filters).
+/// A link between this rule and another one (Sigma correlations and filters, a converted rule and
+/// its Sigma original).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LinkView {
     /// `references` when this rule names the other one, `referenced_by` when the other one names
     /// this one.
     pub direction: &'static str,
-    /// `correlation` or `filter`.
+    /// `correlation`, `filter` or `converted from`.
     pub kind: &'static str,
     /// The `id` or `name` as written in the referring rule.
     pub target: String,

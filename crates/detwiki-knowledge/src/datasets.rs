@@ -133,6 +133,20 @@ impl DatasetMaps {
         attributes: &BTreeMap<String, String>,
         narrowing: &[(&str, &str)],
     ) -> Vec<EventRow> {
+        // A YARA-L event variable narrowed by an `or` of event types (`PROCESS_LAUNCH,
+        // FILE_CREATION`, as the engine writes it) holds the events of each type.
+        if family == Family::Yaral
+            && let Some(types) = attributes.get("event_type")
+            && types.contains(", ")
+        {
+            let mut rows = Vec::new();
+            for single_type in types.split(", ") {
+                let mut single = attributes.clone();
+                single.insert("event_type".to_owned(), single_type.to_owned());
+                rows.extend(self.rows(catalog, tables, family, single_type, &single, narrowing));
+            }
+            return dedup_rows(rows);
+        }
         let key = family_key(family);
         // Filters on the field that names the kind of event select the dataset like an attribute
         // does (`event.category == "process"` in an Elastic KQL query, a YARA-L

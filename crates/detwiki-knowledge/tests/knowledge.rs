@@ -454,3 +454,19 @@ fn tactic_rows_from_tags_as_written() {
     let names: Vec<&str> = rows.iter().map(|row| row.tactic.name.as_str()).collect();
     assert_eq!(names, ["Stealth", "Defense Impairment"]);
 }
+
+/// A YARA-L event variable narrowed by an `or` of event types holds the events of each type.
+#[test]
+fn yaral_or_of_event_types() {
+    let attributes =
+        std::collections::BTreeMap::from([("event_type".to_owned(), "PROCESS_LAUNCH, FILE_CREATION".to_owned())]);
+    let rows = knowledge().events_for_dataset(
+        detwiki_ir::Family::Yaral,
+        "PROCESS_LAUNCH, FILE_CREATION",
+        &attributes,
+        &[("metadata.event_type", "PROCESS_LAUNCH"), ("metadata.event_type", "FILE_CREATION")],
+    );
+    let events: Vec<String> = rows.iter().map(|row| format!("{} {}", row.provider, row.event)).collect();
+    assert!(events.contains(&"Sysmon 1".to_owned()), "{events:?}");
+    assert!(events.contains(&"Sysmon 11".to_owned()), "{events:?}");
+}

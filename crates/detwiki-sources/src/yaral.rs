@@ -34,9 +34,66 @@ pub(crate) fn meta_entries(text: &str) -> Vec<(String, String)> {
         if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
             continue;
         }
-        entries.push((key.to_owned(), unquote(value.trim())));
+        entries.push((key.to_owned(), unquote(value_text(value.trim()))));
     }
     entries
+}
+
+/// The value of a meta line without what follows it: a quoted string up to its closing quote
+/// (`"Medium"  // Adjust ...` -> `"Medium"`), any other value up to a `//` comment.
+fn value_text(value: &str) -> &str {
+    if value.starts_with('"') {
+        let mut escaped = false;
+        for (index, character) in value.char_indices().skip(1) {
+            match character {
+                '\\' if !escaped => escaped = true,
+                '"' if !escaped => return &value[..=index],
+                _ => escaped = false,
+            }
+        }
+        return value;
+    }
+    value.split("//").next().unwrap_or(value).trim_end()
+}
+
+/// ATT&CK technique IDs in `attack.mitre.org/techniques/T1098/003/` URLs (also under
+/// `/versions/vN/`), as `T1098.003`.
+fn technique_ids_in_urls(value: &str) -> Vec<String> {
+    let mut ids = Vec::new();
+    for (index, _) in value.match_indices("/techniques/") {
+        let rest = &value[index + "/techniques/".len()..];
+        let mut parts = rest.split(['/', '.', ',', ' ', '"']);
+        let Some(technique) = parts.next().filter(|part| is_id(part, 'T', 4)) else { continue };
+        let mut id = technique.to_ascii_uppercase();
+        if let Some(sub) = parts.next().filter(|part| part.len() == 3 && part.bytes().all(|b| b.is_ascii_digit())) {
+            id.push('.');
+            id.push_str(sub);
+        }
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    ids
+}
+
+fn is_id(text: &str, letter: char, digits: usize) -> bool {
+    let mut characters = text.chars();
+    characters.next().is_some_and(|first| first.eq_ignore_ascii_case(&letter))
+        && text.len() == digits + 1
+        && characters.all(|character| character.is_ascii_digit())
+}
+
+/// `$mitre_attack_technique_id = "T1098.003"` lines of the `outcome:` section: rules state their
+/// technique there as well as (or instead of) in `meta:`.
+fn outcome_technique_ids(text: &str) -> Vec<String> {
+    let mut ids = Vec::new();
+    for line in text.lines() {
+        let Some(rest) = line.trim().strip_prefix("$mitre_attack_technique_id") else { continue };
+        let Some(value) = rest.trim_start().strip_prefix('=') else { continue };
+        let value = unquote(value_text(value.trim()));
+        ids.extend(split_list(&value).into_iter().filter(|id| !ids.contains(id)).collect::<Vec<_>>());
+    }
+    ids
 }
 
 /// A YARA-L string literal's value (`"a \"b\""` -> `a "b"`); other values as written.
@@ -92,15 +149,26 @@ pub(crate) fn read(input: &FileInput) -> Outcome {
             "rule_id" | "id" => metadata.rule_id = Some(value.clone()),
             "created" | "date" => metadata.date = Some(value.clone()),
             "updated" | "modified" => metadata.modified = Some(value.clone()),
-            "reference" | "references" | "mitre_attack_url" => metadata
-                .references
-                .extend(value.split([',', ' ']).map(str::trim).filter(|item| !item.is_empty()).map(str::to_owned)),
+            "reference" | "references" | "mitre_attack_url" => {
+                metadata
+                    .references
+                    .extend(value.split([',', ' ']).map(str::trim).filter(|item| !item.is_empty()).map(str::to_owned));
+                // A technique given only as a URL is still the rule's technique.
+                if lower == "mitre_attack_url" {
+                    metadata.tags.extend(technique_ids_in_urls(value));
+                }
+            }
             "mitre" | "mitre_attack_technique" | "mitre_attack_tactic" | "tactic" | "technique" | "tags" => {
                 metadata.tags.extend(split_list(value));
             }
             _ => {
                 extra.insert(key.clone(), serde_json::Value::String(value.clone()));
             }
+        }
+    }
+    for id in outcome_technique_ids(text) {
+        if !metadata.tags.contains(&id) {
+            metadata.tags.push(id);
         }
     }
     if metadata.title.is_none() {
@@ -140,5 +208,16 @@ mod tests {
         assert_eq!(rule.metadata.title.as_deref(), Some("back_connect"));
         assert_eq!(rule.metadata.extra["version"], "0.01");
         assert_eq!(rule.queries[0].language, Language::Yaral);
+    }
+
+    #[test]
+    fn techniques_from_urls_and_outcome_and_comments_stripped() {
+        let text = "rule r {\n meta:\n    severity = \"Medium\"  // adjust\n    priority = High // adjust\n    mitre_attack_url = \"https://attack.mitre.org/versions/v14/techniques/T1562/001/, https://attack.mitre.org/techniques/T1078/\"\n  events:\n    $e.metadata.event_type = \"USER_LOGIN\"\n  outcome:\n    $mitre_attack_technique_id = \"T1098.003\" // the id\n  condition:\n    $e\n}\n";
+        let Outcome::Rules(rules) = read(&input("rules/b.yaral", text)) else { panic!() };
+        let metadata = &rules[0].metadata;
+        assert_eq!(metadata.severity.as_deref(), Some("Medium"));
+        assert_eq!(metadata.extra["priority"], "High");
+        assert_eq!(metadata.tags, vec!["T1562.001", "T1078", "T1098.003"]);
+        assert_eq!(metadata.references.len(), 2);
     }
 }

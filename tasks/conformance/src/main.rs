@@ -1,13 +1,14 @@
 //! Runs the shared corpora through detwiki's parsers and through the reference parsers in
 //! `../shared/oracles`, and writes one snapshot per language under `tasks/conformance/snapshots/`.
 //!
-//! Usage: `cargo run -p detwiki-conformance -- <eql|esql|kql|sigma> [--shared DIR]`.
+//! Usage: `cargo run -p detwiki-conformance -- <eql|esql|kql|sigma|yaral> [--shared DIR]`.
 
 mod eql;
 mod esql;
 mod kql;
 mod shared;
 mod sigma;
+mod yaral;
 
 fn main() -> anyhow::Result<()> {
     let mut arguments = std::env::args().skip(1);
@@ -18,6 +19,7 @@ fn main() -> anyhow::Result<()> {
         "esql" => esql::run(&rest),
         "kql" => kql::run(&rest),
         "sigma" => sigma::run(&rest),
-        other => anyhow::bail!("detwiki-conformance: unknown language `{other}` (expected eql, esql, kql or sigma)"),
+        "yaral" => yaral::run(&rest),
+        other => anyhow::bail!("detwiki-conformance: unknown language `{other}` (expected eql, esql, kql, sigma or yaral)"),
     }
 }

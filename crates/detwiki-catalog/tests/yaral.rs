@@ -1,0 +1,238 @@
+//! The Chronicle YARA-L rules of `../shared` through the whole catalog: analyses, indicators,
+//! event coverage, ATT&CK from `mitre_attack_url`, and the recall of the event coverage against
+//! the `data_source` each rule states in its meta (the name -> provider table is the one in
+//! `docs/conformance.md`, "YARA-L data_source recall").
+//!
+//! The folder comes from `DETWIKI_SHARED`, else `<workspace>/../shared`. When it is missing the
+//! tests print `SKIPPED:` and pass, unless `DETWIKI_REQUIRE_SHARED=1`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use detwiki_catalog::{Catalog, CatalogIndex, SourceEntry};
+use detwiki_knowledge::Knowledge;
+
+fn shared() -> Option<PathBuf> {
+    let path = std::env::var_os("DETWIKI_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
+    if path.join("corpus/MANIFEST.toml").is_file() {
+        return Some(path);
+    }
+    if std::env::var("DETWIKI_REQUIRE_SHARED").as_deref() == Ok("1") {
+        panic!("{} is missing and DETWIKI_REQUIRE_SHARED=1", path.display());
+    }
+    println!("SKIPPED: {} not found", path.display());
+    None
+}
+
+/// The providers a `data_source` name stands for (lower-cased, trimmed). A name that is not here
+/// names a product detwiki has no events for (CrowdStrike, SentinelOne, Zscaler, ...): it still
+/// counts, as a miss.
+const DATA_SOURCE_PROVIDERS: &[(&str, &[&str])] = &[
+    ("sysmon", &["Sysmon"]),
+    ("microsoft sysmon", &["Sysmon"]),
+    ("sysmon windows registry", &["Sysmon"]),
+    ("sysmon for linux", &["Sysmon"]),
+    ("windows registry", &["Sysmon", "Security"]),
+    ("microsoft windows events", &["Security", "System", "Service Control Manager", "PowerShell"]),
+    ("windows event logs", &["Security", "System", "Service Control Manager", "PowerShell"]),
+    ("windows event log", &["Security", "System", "Service Control Manager", "PowerShell"]),
+    ("windows event", &["Security", "System", "Service Control Manager", "PowerShell"]),
+    ("windows security events", &["Security"]),
+    ("windows security event log", &["Security"]),
+    ("windows system event log", &["System", "Service Control Manager"]),
+    ("microsoft windows", &["Security", "System", "Service Control Manager", "PowerShell"]),
+    ("microsoft login events", &["Security"]),
+    (
+        "microsoft defender atp",
+        &[
+            "DeviceProcessEvents",
+            "DeviceNetworkEvents",
+            "DeviceFileEvents",
+            "DeviceRegistryEvents",
+            "DeviceEvents",
+            "DeviceLogonEvents",
+            "DeviceImageLoadEvents",
+        ],
+    ),
+    (
+        "microsoft defender xdr",
+        &[
+            "DeviceProcessEvents",
+            "DeviceNetworkEvents",
+            "DeviceFileEvents",
+            "DeviceRegistryEvents",
+            "DeviceEvents",
+            "DeviceLogonEvents",
+            "DeviceImageLoadEvents",
+        ],
+    ),
+    ("aws cloudtrail", &["AWS CloudTrail"]),
+    ("aws guardduty", &["AWS GuardDuty"]),
+    ("gcp cloud audit", &["GCP Audit Logs"]),
+    ("cloud audit logs", &["GCP Audit Logs"]),
+    ("okta", &["Okta System Log"]),
+    ("github", &["GitHub audit log"]),
+    ("workspace activity", &["Google Workspace"]),
+    ("workspace alerts", &["Google Workspace"]),
+    ("gmail", &["Google Workspace"]),
+    ("chrome management", &["Google Workspace"]),
+    ("o365", &["OfficeActivity"]),
+    ("ms graph activity logs", &["MicrosoftGraphActivityLogs"]),
+    ("azure ad", &["SigninLogs", "AuditLogs"]),
+    ("azure ad audit", &["AuditLogs"]),
+    ("azure activity", &["AzureActivity"]),
+    ("onelogin", &["OneLogin"]),
+];
+
+fn providers_for(name: &str) -> &'static [&'static str] {
+    let name = name.trim().to_lowercase();
+    DATA_SOURCE_PROVIDERS.iter().find(|(known, _)| *known == name).map_or(&[], |(_, providers)| providers)
+}
+
+#[test]
+fn chronicle_rules_through_the_catalog() {
+    let Some(shared) = shared() else { return };
+    let specs = detwiki_sources::load_sources_file(&shared.join("corpus/MANIFEST.toml")).expect("manifest");
+    let options = detwiki_sources::ReadOptions { cache_dir: std::env::temp_dir().join("detwiki-catalog-yaral-cache") };
+    let spec = specs
+        .iter()
+        .find(|spec| detwiki_sources::source_name(spec) == "chronicle/detection-rules")
+        .expect("the Chronicle source is in the manifest");
+    let read = detwiki_sources::read_source(spec, &options, &|_| {}).expect("source reads");
+    // The SigmaHQ rules the converted rules name, so that their links resolve.
+    let uuids: BTreeSet<String> = read
+        .rules
+        .iter()
+        .filter_map(|rule| rule.metadata.extra.get("sigma_uuid").and_then(|value| value.as_str()))
+        .map(str::to_owned)
+        .collect();
+    let mut originals = Vec::new();
+    let mut stack = vec![shared.join("corpus/SigmaHQ__sigma/rules")];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if let Ok(text) = std::fs::read_to_string(&path)
+                && text.lines().any(|line| line.strip_prefix("id: ").is_some_and(|id| uuids.contains(id.trim())))
+            {
+                originals.push(path);
+            }
+        }
+    }
+    originals.sort();
+    let sigma = detwiki_sources::read_paths(&originals);
+    let catalog = Catalog::build(
+        vec![
+            (SourceEntry { info: read.info, context: read.context }, read.rules),
+            (SourceEntry { info: sigma.info, context: sigma.context }, sigma.rules),
+        ],
+        &|_| {},
+    );
+    let knowledge = Knowledge::bundled();
+    let index = CatalogIndex::build(&catalog, knowledge);
+
+    let yaral: Vec<usize> = (0..catalog.rules.len())
+        .filter(|position| catalog.rules[*position].rule.family == detwiki_ir::Family::Yaral)
+        .collect();
+    assert_eq!(yaral.len(), 886);
+    let analysed = yaral.iter().filter(|position| !catalog.rules[**position].analyses.is_empty()).count();
+    let with_errors = yaral
+        .iter()
+        .filter(|position| catalog.rules[**position].diagnostics().any(detwiki_ir::Diagnostic::is_error))
+        .count();
+    let with_indicators = yaral.iter().filter(|position| !index.facts[**position].indicator_keys().is_empty()).count();
+    let with_known_events =
+        yaral.iter().filter(|position| index.facts[**position].coverage.iter().any(|row| row.known)).count();
+    let with_techniques =
+        yaral.iter().filter(|position| !index.facts[**position].attack.technique_ids.is_empty()).count();
+    println!(
+        "YARA-L rules {}: analysed {analysed}, with errors {with_errors}, with indicators {with_indicators}, with a known event {with_known_events}, with ATT&CK techniques {with_techniques}",
+        yaral.len()
+    );
+    let converted: Vec<&detwiki_catalog::CatalogRule> = yaral
+        .iter()
+        .map(|position| &catalog.rules[*position])
+        .filter(|entry| entry.rule.metadata.extra.contains_key("sigma_uuid"))
+        .collect();
+    let resolved = converted
+        .iter()
+        .filter(|entry| {
+            entry
+                .links
+                .iter()
+                .any(|link| link.kind == detwiki_catalog::LinkKind::ConvertedFrom && link.position.is_some())
+        })
+        .count();
+    println!(
+        "converted from Sigma: {} rules, {resolved} linked to their original ({} SigmaHQ files name them)",
+        converted.len(),
+        originals.len()
+    );
+    assert!(
+        converted
+            .iter()
+            .all(|entry| entry.links.iter().any(|link| link.kind == detwiki_catalog::LinkKind::ConvertedFrom))
+    );
+    let sigma_ids: BTreeSet<&str> = catalog
+        .rules
+        .iter()
+        .filter(|entry| entry.rule.family == detwiki_ir::Family::Sigma)
+        .filter_map(|entry| entry.rule.metadata.rule_id.as_deref())
+        .collect();
+    let linkable = converted
+        .iter()
+        .filter(|entry| {
+            entry.rule.metadata.extra["sigma_uuid"].as_str().is_some_and(|uuid| sigma_ids.contains(uuid.trim()))
+        })
+        .count();
+    assert!(linkable > 0, "some originals are in SigmaHQ");
+    assert_eq!(resolved, linkable, "every original in the catalog is linked");
+    assert_eq!(analysed, 886);
+    assert_eq!(with_errors, 0);
+    assert!(with_indicators >= 800, "{with_indicators} rules with indicators");
+    assert!(with_known_events >= 600, "{with_known_events} rules with a known event");
+
+    // data_source recall: a rule is recalled when its coverage names a provider of one of the
+    // data sources it states; every rule that states one counts.
+    let mut rules = 0;
+    let mut recalled = 0;
+    let mut names = 0;
+    let mut names_recalled = 0;
+    let mut misses: BTreeMap<String, usize> = BTreeMap::new();
+    for position in &yaral {
+        let entry = &catalog.rules[*position];
+        let Some(declared) = entry.rule.metadata.extra.get("data_source").and_then(|value| value.as_str()) else {
+            continue;
+        };
+        rules += 1;
+        let providers: BTreeSet<&str> =
+            index.facts[*position].coverage.iter().map(|row| row.provider.as_str()).collect();
+        let mut any = false;
+        for name in declared.split(',').map(str::trim).filter(|name| !name.is_empty()) {
+            names += 1;
+            if providers_for(name).iter().any(|provider| providers.contains(provider)) {
+                names_recalled += 1;
+                any = true;
+            } else {
+                *misses.entry(name.to_lowercase()).or_default() += 1;
+            }
+        }
+        if any {
+            recalled += 1;
+        } else {
+            println!("missed: {} ({declared}) -> {providers:?}", entry.rule.provenance.path);
+        }
+    }
+    let rate = |hit: usize, all: usize| 100.0 * hit as f64 / all.max(1) as f64;
+    println!(
+        "data_source recall: rules {recalled}/{rules} ({:.1}%), names {names_recalled}/{names} ({:.1}%)",
+        rate(recalled, rules),
+        rate(names_recalled, names)
+    );
+    println!("names missed: {misses:?}");
+    assert_eq!(rules, 342, "rules stating a data_source");
+    assert!(rate(recalled, rules) >= 90.0);
+}
