@@ -55,6 +55,7 @@ impl Parser<'_> {
             by: Vec::new(),
             on: Vec::new(),
             sources: Vec::new(),
+            declared: Vec::new(),
         };
         if !self.at(TokenKind::Ident) {
             self.error_expected("a query operator");
@@ -162,7 +163,7 @@ impl Parser<'_> {
             OperatorKind::Parse | OperatorKind::ParseWhere => {
                 operator.items.push(self.parse_expr());
                 if self.expect_word("with") {
-                    self.skip_operator_rest();
+                    operator.declared = self.parse_pattern_columns();
                 }
             }
             OperatorKind::MakeSeries => self.parse_make_series(operator),
@@ -407,11 +408,62 @@ impl Parser<'_> {
         }
     }
 
+    /// The column names of a `parse` pattern (`* "user=" User:string "," * `): every name that is
+    /// not a type after `:`. Stops where [`Parser::skip_operator_rest`] would, and like it keeps
+    /// the rest of the pattern as raw text.
+    fn parse_pattern_columns(&mut self) -> Vec<Name> {
+        let mut columns = Vec::new();
+        let mut depth = 0usize;
+        let mut after_colon = false;
+        loop {
+            match self.kind() {
+                TokenKind::Eof => {
+                    if depth > 0 {
+                        self.error_expected("a closing bracket");
+                    }
+                    return columns;
+                }
+                TokenKind::Ident if depth == 0 && !after_colon => {
+                    let token = self.bump();
+                    columns.push(Name { text: self.token_text(token).to_owned(), span: token.span });
+                    continue;
+                }
+                TokenKind::LeftBracket if depth == 0 && !after_colon && self.nth_kind(1) == TokenKind::String => {
+                    let before = self.position;
+                    let name = self.parse_name("a column name");
+                    if !name.text.is_empty() {
+                        columns.push(name);
+                    }
+                    if self.position == before {
+                        self.bump();
+                    }
+                    continue;
+                }
+                TokenKind::LeftParen | TokenKind::LeftBracket | TokenKind::LeftBrace => depth += 1,
+                TokenKind::RightParen | TokenKind::RightBracket | TokenKind::RightBrace => {
+                    if depth == 0 {
+                        return columns;
+                    }
+                    depth -= 1;
+                }
+                TokenKind::Pipe | TokenKind::Semicolon if depth == 0 => return columns,
+                TokenKind::Semicolon => {
+                    self.error_expected("a closing bracket");
+                    return columns;
+                }
+                _ => {}
+            }
+            after_colon = self.at(TokenKind::Colon);
+            self.bump();
+        }
+    }
+
     /// `scan [with_match_id=x] [declare (cols)] with (step s: predicate => assignments; ...)`.
     fn parse_scan(&mut self, operator: &mut Operator) {
         self.parse_parameters(operator);
         if self.eat_word("declare") {
-            self.parse_column_declarations();
+            operator.declared =
+                self.parse_column_declarations().into_iter().map(|declaration| declaration.name).collect();
         }
         if !self.expect_word("with") {
             self.skip_operator_rest();
@@ -521,6 +573,7 @@ impl Parser<'_> {
             by: Vec::new(),
             on: Vec::new(),
             sources: Vec::new(),
+            declared: Vec::new(),
         };
         operator.sources.push(Expr::new(ExprKind::Operator(Box::new(pattern)), span));
         if self.eat_word("where") {
