@@ -20,6 +20,9 @@ use crate::ast::{Expr, ExprKind};
 #[derive(Debug, Clone, Default)]
 pub struct Schema {
     tables: HashMap<String, Vec<String>>,
+    /// Column types where the caller gives them: a `union` of tables whose same-named columns
+    /// differ in type has one column per type (`DeviceDetail_string`, `DeviceDetail_dynamic`).
+    types: HashMap<String, HashMap<String, String>>,
     functions: HashSet<String>,
 }
 
@@ -39,6 +42,16 @@ impl Schema {
         }
     }
 
+    /// Adds a table with typed columns (`string`, `dynamic`, ...), merged like [`Schema::add_table`].
+    pub fn add_typed_table(&mut self, name: &str, columns: impl IntoIterator<Item = (String, String)>) {
+        let columns: Vec<(String, String)> = columns.into_iter().collect();
+        self.add_table(name, columns.iter().map(|(column, _)| column.clone()));
+        let types = self.types.entry(name.to_owned()).or_default();
+        for (column, column_type) in columns {
+            types.entry(column).or_insert(column_type);
+        }
+    }
+
     /// Adds a function the environment defines (`FileProfile`): its output columns are unknown.
     pub fn add_function(&mut self, name: &str) {
         self.functions.insert(name.to_owned());
@@ -49,8 +62,20 @@ impl Schema {
         self.tables.get(name).map(Vec::as_slice)
     }
 
+    /// The column types of a table, when they were given.
+    pub(crate) fn types(&self, name: &str) -> Option<&HashMap<String, String>> {
+        self.types.get(name)
+    }
+
     pub fn has_function(&self, name: &str) -> bool {
         self.functions.contains(name)
+    }
+
+    /// Every table name, sorted (so `union *` reads its tables in one order).
+    pub fn table_names(&self) -> impl Iterator<Item = &str> {
+        let mut names: Vec<&str> = self.tables.keys().map(String::as_str).collect();
+        names.sort_unstable();
+        names.into_iter()
     }
 
     pub fn table_count(&self) -> usize {
@@ -86,30 +111,32 @@ pub(crate) struct Columns {
     /// Known columns in output order.
     known: Vec<(String, ColumnSource)>,
     pub rest: Rest,
+    /// Types of the known columns that come straight from a typed schema.
+    types: HashMap<String, String>,
 }
 
 impl Default for Columns {
     fn default() -> Columns {
-        Columns { known: Vec::new(), rest: Rest::Event(None) }
+        Columns { known: Vec::new(), rest: Rest::Event(None), types: HashMap::new() }
     }
 }
 
 impl Columns {
     /// The open columns of a table whose schema is unknown.
     pub fn open(dataset: Option<usize>) -> Columns {
-        Columns { known: Vec::new(), rest: Rest::Event(dataset) }
+        Columns { known: Vec::new(), rest: Rest::Event(dataset), types: HashMap::new() }
     }
 
     /// Columns that an operator makes and no one can list (`range`, `top-nested`).
     pub fn made_by(origin: FieldOrigin) -> Columns {
-        Columns { known: Vec::new(), rest: Rest::Derived(origin) }
+        Columns { known: Vec::new(), rest: Rest::Derived(origin), types: HashMap::new() }
     }
 
     /// The closed columns of a table whose schema is known.
-    pub fn of_table(dataset: Option<usize>, names: &[String]) -> Columns {
+    pub fn of_table(dataset: Option<usize>, names: &[String], types: Option<&HashMap<String, String>>) -> Columns {
         let known =
             names.iter().map(|name| (name.clone(), ColumnSource::Event { dataset, field: name.clone() })).collect();
-        Columns { known, rest: Rest::Closed }
+        Columns { known, rest: Rest::Closed, types: types.cloned().unwrap_or_default() }
     }
 
     /// Columns that the query declares (`datatable`, `externaldata`, `range`): all derived.
@@ -118,6 +145,7 @@ impl Columns {
         Columns {
             known: names.into_iter().map(|name| (name, ColumnSource::Derived(origin))).collect(),
             rest: Rest::Closed,
+            types: HashMap::new(),
         }
     }
 
@@ -161,6 +189,7 @@ impl Columns {
         unique
     }
 
+    /// `name` if it is free, else `name` with the first free number.
     fn unique_name(&self, name: &str) -> String {
         if self.get(name).is_none() {
             return name.to_owned();
@@ -184,10 +213,16 @@ impl Columns {
     /// column whose name is taken renamed with the first free number. `lookup` keys appear once.
     pub fn joined(left: &Columns, right: &Columns, skip_right: &[String]) -> Columns {
         let mut out = left.clone();
-        for (name, source) in &right.known {
-            if skip_right.contains(name) {
-                continue;
-            }
+        let kept: Vec<&(String, ColumnSource)> =
+            right.known.iter().filter(|(name, _)| !skip_right.contains(name)).collect();
+        // The right columns whose names are free keep them first; the clashing ones are then
+        // numbered past every name taken (a right `DeviceId` becomes `DeviceId2` when the right
+        // side already has a `DeviceId1`).
+        let (clashing, free): (Vec<_>, Vec<_>) = kept.into_iter().partition(|(name, _)| left.get(name).is_some());
+        for (name, source) in free {
+            out.known.push((name.clone(), source.clone()));
+        }
+        for (name, source) in clashing {
             out.push_unique(name, source.clone());
         }
         out.rest = match (left.rest, right.rest) {
@@ -199,12 +234,36 @@ impl Columns {
 
     /// The output of `union`: every member's columns once, the first member that has a name
     /// giving its source.
-    pub fn union(members: &[Columns]) -> Columns {
-        let mut out = Columns { known: Vec::new(), rest: Rest::Closed };
+    pub fn union(members: &[Columns], split_types: bool) -> Columns {
+        let mut out = Columns { known: Vec::new(), rest: Rest::Closed, types: HashMap::new() };
+        // With `split_types`, same-named columns of different types become one column per type,
+        // named `X_type` (what Kusto does for a union of listed tables).
+        let mut first_type: HashMap<&str, &str> = HashMap::new();
+        let mut clashing: HashSet<&str> = HashSet::new();
+        if split_types {
+            for member in members {
+                for (name, column_type) in &member.types {
+                    match first_type.get(name.as_str()) {
+                        Some(first) if first != column_type => {
+                            clashing.insert(name);
+                        }
+                        Some(_) => {}
+                        None => {
+                            first_type.insert(name, column_type);
+                        }
+                    }
+                }
+            }
+        }
+        let mut seen: HashSet<String> = HashSet::new();
         for member in members {
             for (name, source) in &member.known {
-                if out.get(name).is_none() {
-                    out.known.push((name.clone(), source.clone()));
+                let name = match member.types.get(name) {
+                    Some(column_type) if clashing.contains(name.as_str()) => format!("{name}_{column_type}"),
+                    _ => name.clone(),
+                };
+                if seen.insert(name.clone()) {
+                    out.known.push((name, source.clone()));
                 }
             }
             if out.rest == Rest::Closed {
@@ -232,6 +291,7 @@ const NAME_PRESERVING: &[&str] = &[
     "floor",
     "bin_at",
     "parse_json",
+    "format_datetime",
 ];
 
 /// The name Kusto gives an unnamed `extend`, `project` or `by` item: a column keeps its name,
@@ -241,6 +301,8 @@ pub(crate) fn expression_name(expr: &Expr) -> Option<String> {
     match &expr.kind {
         ExprKind::Name(name) => Some(name.clone()),
         ExprKind::Paren(inner) => expression_name(inner),
+        // `bin(Window = Timestamp, 5m)`: the argument's own name.
+        ExprKind::Assign { target, .. } => target.as_name().map(str::to_owned),
         ExprKind::Member { target, name } => match target.as_name() {
             Some("$left" | "$right") => Some(name.text.clone()),
             _ => expression_name(target).map(|base| format!("{base}_{}", name.text)),
@@ -276,6 +338,13 @@ pub(crate) fn aggregate_names(item: &Expr) -> Vec<String> {
         return expression_name(item).into_iter().collect();
     };
     let function = callee.as_name().unwrap_or("");
+    // `tostring(make_set(x))` keeps the aggregate's name.
+    if NAME_PRESERVING.contains(&function)
+        && let [inner] = args.as_slice()
+        && matches!(inner.kind, ExprKind::Call { .. })
+    {
+        return aggregate_names(inner);
+    }
     match function {
         "arg_max" | "arg_min" | "take_any" => args
             .iter()

@@ -344,13 +344,29 @@ impl Lowering<'_> {
                 }
             }
             ExprKind::Paren(inner) => self.source_columns(inner, dataset),
+            // `union *`, `union Device*`: every table of the schema the pattern matches.
+            ExprKind::Star | ExprKind::Wildcard(_) => match self.schema {
+                Some(schema) => {
+                    let pattern = match &source.kind {
+                        ExprKind::Wildcard(pattern) => pattern.as_str(),
+                        _ => "*",
+                    };
+                    let members: Vec<Columns> = schema
+                        .table_names()
+                        .filter(|name| wildcard_matches(pattern, name))
+                        .map(|name| self.table_columns(name, dataset))
+                        .collect();
+                    if members.is_empty() { Columns::open(dataset) } else { Columns::union(&members, false) }
+                }
+                None => Columns::open(dataset),
+            },
             _ => Columns::open(dataset),
         }
     }
 
     fn table_columns(&self, name: &str, dataset: Option<usize>) -> Columns {
         match self.schema.and_then(|schema| schema.table(name)) {
-            Some(names) => Columns::of_table(dataset, names),
+            Some(names) => Columns::of_table(dataset, names, self.schema.and_then(|schema| schema.types(name))),
             None => Columns::open(dataset),
         }
     }
@@ -437,22 +453,46 @@ impl Lowering<'_> {
                     scope.dataset = first;
                     stage.dataset = first;
                 }
-                scope.columns = Columns::union(&members);
+                scope.columns = Columns::union(&members, true);
+                // `withsource=TableName`: the name of each row's table.
+                for (name, value) in &operator.parameters {
+                    if name.text == "withsource"
+                        && let Some(column) = value.as_name()
+                    {
+                        let computed = FieldOrigin::Computed { definition: value.span };
+                        scope.columns.set(column, ColumnSource::Derived(computed));
+                    }
+                }
             }
             OperatorKind::Find | OperatorKind::Search => {
                 let mut first = None;
+                let mut members = Vec::new();
                 for table in &operator.sources {
                     let dataset = self.dataset_of(table, DatasetRole::UnionMember);
+                    members.push(self.source_columns(table, dataset));
                     first = first.or(dataset);
                 }
                 if scope.dataset.is_none() {
                     scope.dataset = first;
                     stage.dataset = first;
                 }
-                // Search terms name columns of any table searched: nothing to resolve against.
-                scope.columns = Columns::open(scope.dataset);
+                // `search in (A, B)` and `find in (A, B)` read the columns of their tables; a
+                // plain `search` any table's.
+                scope.columns =
+                    if members.is_empty() { Columns::open(scope.dataset) } else { Columns::union(&members, true) };
+                // Search adds the name of each row's table.
+                if operator.kind == OperatorKind::Search {
+                    let computed = FieldOrigin::Computed { definition: operator.span };
+                    scope.columns.set("$table", ColumnSource::Derived(computed));
+                }
                 if let Some(predicate) = operator.items.first() {
+                    let columns = scope.columns.clone();
+                    self.check_references(predicate, &columns);
                     stage.predicate = Some(self.lower_condition(predicate, scope));
+                }
+                // Find's output is its own (`source_`, `pack_`, the projected columns).
+                if operator.kind == OperatorKind::Find {
+                    scope.columns = Columns::open(scope.dataset);
                 }
             }
             OperatorKind::Extend | OperatorKind::Print | OperatorKind::Serialize => {
@@ -621,11 +661,30 @@ impl Lowering<'_> {
             OperatorKind::MvExpand | OperatorKind::MvApply => {
                 for item in &operator.items {
                     self.check_references(item, &input);
-                    if let ExprKind::Assign { target, .. } = &item.kind {
-                        for name in assigned_names(target) {
-                            let computed = FieldOrigin::Computed { definition: item.span };
-                            scope.columns.set(&name, ColumnSource::Derived(computed));
+                    match &item.kind {
+                        ExprKind::Assign { target, .. } => {
+                            for name in assigned_names(target) {
+                                let computed = FieldOrigin::Computed { definition: item.span };
+                                scope.columns.set(&name, ColumnSource::Derived(computed));
+                            }
                         }
+                        ExprKind::Name(_) => {}
+                        // `mv-expand todynamic(RawEventData.Folders)` makes `RawEventData_Folders`,
+                        // the elements of an event field.
+                        _ => {
+                            if let Some(name) = expression_name(item) {
+                                scope.columns.set(&name, self.path_source(item, &input));
+                            }
+                        }
+                    }
+                }
+                // `with_itemindex = Index`: the position of each element.
+                for (name, value) in &operator.parameters {
+                    if name.text == "with_itemindex"
+                        && let Some(index) = value.as_name()
+                    {
+                        let computed = FieldOrigin::Computed { definition: value.span };
+                        scope.columns.set(index, ColumnSource::Derived(computed));
                     }
                 }
                 // mv-apply's sub-query runs on each row's expanded values: its filters filter
@@ -639,7 +698,12 @@ impl Lowering<'_> {
                     };
                     self.lower_pipeline_in(body, depth + 1, DatasetRole::LetBound, false, &mut inner);
                     stage.predicate = combine(std::mem::take(&mut inner.collected));
-                    scope.columns = inner.columns;
+                    // Each row keeps its columns and gains the sub-query's.
+                    for name in inner.columns.names() {
+                        if let Some(source) = inner.columns.get(name) {
+                            scope.columns.set(name, source.clone());
+                        }
+                    }
                 }
             }
             OperatorKind::Parse | OperatorKind::ParseWhere => {
@@ -712,6 +776,20 @@ impl Lowering<'_> {
         }
     }
 
+    /// Where a path into a column comes from (`todynamic(RawEventData.Folders)`): a path into
+    /// an event field is that field's, anything else is computed.
+    fn path_source(&self, item: &Expr, input: &Columns) -> ColumnSource {
+        let computed = ColumnSource::Derived(FieldOrigin::Computed { definition: item.span });
+        let Some(path) = column_name(item) else { return computed };
+        let base = path.split('.').next().unwrap_or("");
+        match input.resolve(base) {
+            Some(ColumnSource::Event { dataset, field }) => {
+                ColumnSource::Event { dataset, field: format!("{field}{}", &path[base.len()..]) }
+            }
+            _ => computed,
+        }
+    }
+
     /// The columns one summarize item makes: aggregates, except `arg_max(t, x)` and
     /// `take_any(x)` whose columns are the row's own values (`*`: every input column but the
     /// `by` keys).
@@ -729,7 +807,8 @@ impl Lowering<'_> {
         let ExprKind::Call { args, .. } = &call.kind else { return Vec::new() };
         let by_names: Vec<String> = by.iter().filter_map(expression_name).collect();
         let mut out = Vec::new();
-        let mut assigned = names.into_iter();
+        let mut assigned =
+            if matches!(item.kind, ExprKind::Assign { .. }) { names.into_iter() } else { Vec::new().into_iter() };
         for arg in args {
             if matches!(arg.kind, ExprKind::Star) {
                 for name in input.names() {
@@ -739,10 +818,9 @@ impl Lowering<'_> {
                 }
                 continue;
             }
-            let name = match &item.kind {
-                ExprKind::Assign { .. } => assigned.next(),
-                _ => expression_name(arg),
-            };
+            // `ReportId = arg_max(Timestamp, ReportId)`: the assigned names go to the first
+            // arguments, the others keep their own (`ReportId1` once made unique).
+            let name = assigned.next().or_else(|| expression_name(arg));
             if let Some(name) = name {
                 out.push((name, self.item_source(arg, item.span, input)));
             }

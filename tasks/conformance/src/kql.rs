@@ -64,7 +64,8 @@ pub fn run(arguments: &[String]) -> anyhow::Result<()> {
         mutate_valid_units(&report.valid_units)
     };
     let mutation_stats = compare_mutations(&oracle, &corpus_dir, &mutations, &mut report)?;
-    let text = report.render(&kusto_version, &mutation_stats, mutations.len());
+    let semantic = crate::kql_semantic::run(&shared, &report.valid_units)?;
+    let text = report.render(&kusto_version, &mutation_stats, mutations.len(), &semantic);
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("snapshots/kql_corpus.snap");
     std::fs::create_dir_all(path.parent().unwrap_or(Path::new(".")))?;
     std::fs::write(&path, &text)?;
@@ -91,7 +92,12 @@ fn corpus_commits(manifest: &Path) -> BTreeMap<String, String> {
     commits
 }
 
-fn run_oracle(oracle: &Path, cwd: &Path, arguments: &[String], stdin: Option<String>) -> anyhow::Result<Vec<Json>> {
+pub(crate) fn run_oracle(
+    oracle: &Path,
+    cwd: &Path,
+    arguments: &[String],
+    stdin: Option<String>,
+) -> anyhow::Result<Vec<Json>> {
     let mut command = Command::new("node");
     command.arg(oracle).args(arguments).current_dir(cwd).env("ORACLES_HOME", oracles_home());
     command.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() }).stdout(Stdio::piped());
@@ -146,12 +152,18 @@ struct Report {
     valid_units: Vec<(String, String)>,
 }
 
-fn percent(part: usize, whole: usize) -> String {
+pub(crate) fn percent(part: usize, whole: usize) -> String {
     if whole == 0 { "n/a".to_owned() } else { format!("{:.2}%", part as f64 * 100.0 / whole as f64) }
 }
 
 impl Report {
-    fn render(&self, kusto_version: &str, mutations: &Stats, mutated_texts: usize) -> String {
+    fn render(
+        &self,
+        kusto_version: &str,
+        mutations: &Stats,
+        mutated_texts: usize,
+        semantic: &crate::kql_semantic::SemanticReport,
+    ) -> String {
         let mut out = String::new();
         out.push_str(&format!(
             "# KQL conformance: detwiki-kql against Kusto.Language {kusto_version} (../shared/oracles/kql_batch.js)\n"
@@ -188,11 +200,13 @@ impl Report {
             all.units,
             percent(all.verdict_agree, all.units)
         ));
+        out.push_str(&semantic.render_summary());
         out.push_str(&format!("\n## Disagreements ({})\n", self.disagreements.len()));
         for line in &self.disagreements {
             out.push_str(line);
             out.push('\n');
         }
+        out.push_str(&semantic.render_details());
         out
     }
 }

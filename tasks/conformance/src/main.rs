@@ -4,6 +4,7 @@
 //! Usage: `cargo run -p detwiki-conformance -- <kql|sigma> [--shared DIR]`.
 
 mod kql;
+mod kql_semantic;
 mod shared;
 mod sigma;
 
