@@ -72,3 +72,29 @@ pub fn analyze(text: &str) -> Vec<Analysis> {
 pub fn analyze_with_schema(text: &str, schema: &Schema) -> Vec<Analysis> {
     split_units(text).into_iter().map(|unit| lower_unit_with(text, &unit, Some(schema))).collect()
 }
+
+/// The variants of an operator variant file (`resources/valid/operators/*.kql`): its
+/// blank-line-separated chunks that hold a query line (not only `//` comments). Shared by the
+/// crate's tests and the conformance task, so both check the same texts.
+pub fn operator_variants(text: &str) -> Vec<&str> {
+    let mut variants = Vec::new();
+    let mut start = None;
+    let mut end = 0;
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim();
+        if trimmed.is_empty() {
+            if let Some(first) = start.take() {
+                variants.push(&text[first..end]);
+            }
+        } else if !trimmed.starts_with("//") {
+            start.get_or_insert(offset);
+            end = offset + line.trim_end().len();
+        }
+        offset += line.len();
+    }
+    if let Some(first) = start {
+        variants.push(&text[first..end]);
+    }
+    variants
+}

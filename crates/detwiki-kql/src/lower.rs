@@ -626,6 +626,11 @@ impl Lowering<'_> {
                 }
                 for item in &operator.items {
                     self.check_references(item, &input);
+                    // `arg_max(t, *)` keeps every input column: with open input columns the
+                    // output is open too.
+                    if is_row_valued_with_star(item) && !input.is_closed() {
+                        columns.rest = input.rest;
+                    }
                     for (name, source) in self.aggregate_columns(item, &input, &operator.by) {
                         let name = if name == "*" { continue } else { columns.push_unique(&name, source.clone()) };
                         if matches!(source, ColumnSource::Derived(FieldOrigin::Aggregate { .. })) {
@@ -1349,6 +1354,17 @@ fn column_name(expr: &Expr) -> Option<String> {
     }
 }
 
+/// `arg_max(t, *)`, `take_any(*)`, assigned or not.
+fn is_row_valued_with_star(item: &Expr) -> bool {
+    let call = match &item.kind {
+        ExprKind::Assign { value, .. } => value.as_ref(),
+        _ => item,
+    };
+    matches!(&call.kind, ExprKind::Call { callee, args }
+        if matches!(callee.as_name(), Some("arg_max" | "arg_min" | "take_any" | "any"))
+            && args.iter().any(|arg| matches!(arg.kind, ExprKind::Star)))
+}
+
 /// Functions that only convert a column's type: transparent for the predicate's field.
 const CONVERSIONS: &[&str] = &["tostring", "tolong", "toint", "todynamic", "parse_json", "todouble", "toreal"];
 
@@ -1598,5 +1614,72 @@ mod tests {
             .map(|dataset| dataset.time_window.as_ref().and_then(|window| window.seconds))
             .collect();
         assert_eq!(windows, [Some(172_800), Some(172_800)]);
+    }
+
+    fn field_origin(analysis: &Analysis, field: &str) -> FieldOrigin {
+        predicates(analysis)
+            .into_iter()
+            .find(|predicate| predicate.field == field)
+            .map(|predicate| predicate.origin)
+            .unwrap_or_else(|| panic!("no predicate on {field}"))
+    }
+
+    #[test]
+    fn every_operator_that_makes_a_column_makes_it_computed_or_aggregated() {
+        let analysis = analyze_one(
+            "T\n| parse Message with * \"user=\" User:string \" \" *\n| mv-expand Item = Items\n| extend Lower = tolower(Name)\n| summarize count(), dcount(Host) by Lower, bin(Timestamp, 1h), User, Item\n| where User == \"a\" and Item == \"b\" and Lower == \"c\" and count_ > 1 and dcount_Host > 2 and Timestamp > ago(1d)",
+        );
+        assert!(matches!(field_origin(&analysis, "User"), FieldOrigin::Computed { .. }));
+        assert!(matches!(field_origin(&analysis, "Item"), FieldOrigin::Computed { .. }));
+        assert!(matches!(field_origin(&analysis, "Lower"), FieldOrigin::Computed { .. }));
+        assert!(matches!(field_origin(&analysis, "count_"), FieldOrigin::Aggregate { .. }));
+        assert!(matches!(field_origin(&analysis, "dcount_Host"), FieldOrigin::Aggregate { .. }));
+        assert!(matches!(field_origin(&analysis, "Timestamp"), FieldOrigin::Computed { .. }));
+    }
+
+    #[test]
+    fn a_renamed_or_projected_column_stays_an_event_field() {
+        let analysis = analyze_one(
+            "T\n| project-rename Cmd = CommandLine\n| project Cmd, Host = DeviceName\n| where Cmd has \"x\" and Host == \"y\"",
+        );
+        let predicates = predicates(&analysis);
+        assert_eq!(predicates[0].origin, FieldOrigin::Event);
+        assert_eq!(predicates[0].resolved_field.as_deref(), Some("CommandLine"));
+        assert_eq!(predicates[1].resolved_field.as_deref(), Some("DeviceName"));
+    }
+
+    #[test]
+    fn with_a_schema_suffixes_follow_clashes_and_unknown_names_are_reported() {
+        let mut schema = crate::Schema::new();
+        schema.add_table("A", ["Key", "FileName", "OnlyLeft"].map(str::to_owned));
+        schema.add_table("B", ["Key", "FileName", "OnlyRight"].map(str::to_owned));
+        let text = "A\n| join (B) on Key\n| where FileName1 == \"x\" and OnlyRight == \"y\" and OnlyRight1 == \"z\"";
+        let analysis = crate::analyze_with_schema(text, &schema).remove(0);
+        let predicates = predicates(&analysis);
+        assert_eq!((predicates[0].dataset, predicates[0].resolved_field.as_deref()), (Some(1), Some("FileName")));
+        assert_eq!((predicates[1].dataset, predicates[1].resolved_field.as_deref()), (Some(1), None));
+        let unknown: Vec<&str> = analysis
+            .diagnostics
+            .iter()
+            .filter(|diagnostic| diagnostic.code == "kql-unknown-column")
+            .filter_map(|diagnostic| diagnostic.span.slice(text))
+            .collect();
+        assert_eq!(unknown, ["OnlyRight1"]);
+        // Without a schema nothing is reported: a table's columns are open.
+        assert!(crate::analyze(text)[0].diagnostics.is_empty());
+    }
+
+    #[test]
+    fn lookbacks_from_arithmetic_and_now() {
+        for (text, seconds) in [
+            ("let timeframe = 2*1h;\nT\n| where ingestion_time() >= ago(timeframe)", 7200),
+            ("let d = 1d;\nlet lookback = d * 7;\nT\n| where Timestamp > ago(lookback)", 604_800),
+            ("T\n| where Timestamp > now() - 3h", 10_800),
+            ("T\n| where TimeGenerated > now(-2d)", 172_800),
+        ] {
+            let analysis = analyze_one(text);
+            let window = analysis.datasets[0].time_window.as_ref().and_then(|window| window.seconds);
+            assert_eq!(window, Some(seconds), "{text}");
+        }
     }
 }

@@ -240,7 +240,13 @@ impl Parser<'_> {
                 if self.expect_word("by") {
                     operator.by = self.parse_item_list(true, false, false);
                 }
-                self.parse_with_properties();
+                // `with (top 3 by x)`: a sub-query run on each facet.
+                if self.at_word("with") && self.nth_kind(1) == TokenKind::LeftParen {
+                    self.bump();
+                    let open = self.bump().span;
+                    operator.sources.push(self.parse_headless_pipe());
+                    self.expect_closing(TokenKind::RightParen, open);
+                }
             }
             OperatorKind::TopNested => self.parse_top_nested(operator),
             OperatorKind::GraphMatch => self.parse_graph_match(operator),
@@ -337,9 +343,18 @@ impl Parser<'_> {
     fn parse_sort_direction(&mut self, item: Expr) -> Expr {
         let start = item.span.start;
         let mut direction = String::new();
-        if self.at_word("asc") || self.at_word("desc") || self.at_word("granny-asc") {
+        if self.at_word("asc") || self.at_word("desc") {
             let token = self.bump();
             direction = self.token_text(token).to_owned();
+        } else if self.at_word("granny")
+            && self.nth_kind(1) == TokenKind::Minus
+            && (self.nth_is_word(2, "asc") || self.nth_is_word(2, "desc"))
+        {
+            // `project-reorder`'s natural order: `granny-asc`, `granny-desc`.
+            self.bump();
+            self.bump();
+            let token = self.bump();
+            direction = format!("granny-{}", self.token_text(token));
         }
         if self.eat_word("nulls") && !(self.eat_word("first") || self.eat_word("last")) {
             self.error_expected("`first` or `last`");
@@ -395,10 +410,21 @@ impl Parser<'_> {
             self.parse_expr();
         }
         if self.expect_word("on") {
-            operator.on.push(self.parse_expr());
+            if self.at(TokenKind::Ident) && self.nth_is_word(1, "in") {
+                // `on Timestamp in range(...)`: the axis is the name, `in` starts the range.
+                let name = self.parse_name("an axis column");
+                operator.on.push(Expr::new(ExprKind::Name(name.text), name.span));
+            } else {
+                operator.on.push(self.parse_expr());
+            }
         }
         loop {
-            if self.eat_word("from") || self.eat_word("to") || self.eat_word("step") || self.eat_word("in") {
+            if self.eat_word("in") && self.at_word("range") && self.nth_kind(1) == TokenKind::LeftParen {
+                // The older axis form `on T in range(start, stop, step)`: a call, not the
+                // `range` operator.
+                self.bump();
+                self.parse_arguments();
+            } else if self.eat_word("from") || self.eat_word("to") || self.eat_word("step") || self.eat_word("in") {
                 self.parse_expr();
             } else if self.eat_word("by") {
                 operator.by = self.parse_item_list(true, false, false);
@@ -476,6 +502,12 @@ impl Parser<'_> {
         while self.eat_word("step") {
             self.parse_name("a step name");
             self.eat_word("optional");
+            // `output=all|last|none`: which rows of the step the scan outputs.
+            if self.at_word("output") && self.nth_kind(1) == TokenKind::Assign {
+                self.bump();
+                self.bump();
+                self.parse_name("`all`, `last` or `none`");
+            }
             self.expect(TokenKind::Colon);
             operator.items.push(self.parse_expr());
             if self.eat(TokenKind::FatArrow) {
