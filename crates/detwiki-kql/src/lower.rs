@@ -345,23 +345,22 @@ impl Lowering<'_> {
             }
             ExprKind::Paren(inner) => self.source_columns(inner, dataset),
             // `union *`, `union Device*`: every table of the schema the pattern matches.
-            ExprKind::Star | ExprKind::Wildcard(_) => match self.schema {
-                Some(schema) => {
-                    let pattern = match &source.kind {
-                        ExprKind::Wildcard(pattern) => pattern.as_str(),
-                        _ => "*",
-                    };
-                    let members: Vec<Columns> = schema
-                        .table_names()
-                        .filter(|name| wildcard_matches(pattern, name))
-                        .map(|name| self.table_columns(name, dataset))
-                        .collect();
-                    if members.is_empty() { Columns::open(dataset) } else { Columns::union(&members, false) }
-                }
-                None => Columns::open(dataset),
-            },
+            ExprKind::Star => self.matching_tables_columns("*", dataset),
+            ExprKind::Wildcard(pattern) => self.matching_tables_columns(pattern, dataset),
             _ => Columns::open(dataset),
         }
+    }
+
+    /// The columns of every schema table a pattern matches (`union *`, `union Device*`, a plain
+    /// `search`), open without a schema.
+    fn matching_tables_columns(&self, pattern: &str, dataset: Option<usize>) -> Columns {
+        let Some(schema) = self.schema else { return Columns::open(dataset) };
+        let members: Vec<Columns> = schema
+            .table_names()
+            .filter(|name| wildcard_matches(pattern, name))
+            .map(|name| self.table_columns(name, dataset))
+            .collect();
+        if members.is_empty() { Columns::open(dataset) } else { Columns::union(&members, false) }
     }
 
     fn table_columns(&self, name: &str, dataset: Option<usize>) -> Columns {
@@ -465,6 +464,7 @@ impl Lowering<'_> {
                 }
             }
             OperatorKind::Find | OperatorKind::Search => {
+                let piped = scope.dataset.is_some() && operator.sources.is_empty();
                 let mut first = None;
                 let mut members = Vec::new();
                 for table in &operator.sources {
@@ -477,9 +477,15 @@ impl Lowering<'_> {
                     stage.dataset = first;
                 }
                 // `search in (A, B)` and `find in (A, B)` read the columns of their tables; a
-                // plain `search` any table's.
-                scope.columns =
-                    if members.is_empty() { Columns::open(scope.dataset) } else { Columns::union(&members, true) };
+                // plain `search` or `find` every table's.
+                // `T | search "x"` searches T.
+                scope.columns = if piped {
+                    input.clone()
+                } else if members.is_empty() {
+                    self.matching_tables_columns("*", scope.dataset)
+                } else {
+                    Columns::union(&members, true)
+                };
                 // Search adds the name of each row's table.
                 if operator.kind == OperatorKind::Search {
                     let computed = FieldOrigin::Computed { definition: operator.span };
