@@ -203,6 +203,10 @@ pub struct Operator {
     /// Tables or sub-queries the operator reads: a join's right side, union members, `in (...)`
     /// of find/search, `mv-apply`/`partition`/`scan` bodies.
     pub sources: Vec<Expr>,
+    /// Columns the operator declares without an assignment: the names of a `parse` pattern
+    /// (`with * "user=" User:string *`) and of `scan declare (Step:string)`. Kept so the
+    /// lowering knows these columns are computed by the query, not read from the event.
+    pub declared: Vec<Name>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

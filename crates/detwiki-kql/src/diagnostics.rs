@@ -43,3 +43,13 @@ pub fn fragment(span: Span) -> Diagnostic {
     Diagnostic::error("kql-fragment", "expected a table or an expression, found `|` starting a fragment", span)
         .with_help("this text continues a query that starts elsewhere")
 }
+
+/// A column reference that no column of the operator's input answers (reported only when the
+/// caller gives table schemas).
+pub fn unknown_column(name: &str, span: Span) -> Diagnostic {
+    Diagnostic::warning(
+        "kql-unknown-column",
+        format!("expected a column of the input, found unknown name `{name}`"),
+        span,
+    )
+}

@@ -42,8 +42,12 @@ fn check_spans(text: &str) {
 
 fn run_folder(folder: &str, expect_errors: bool) {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("resources").join(folder);
-    let mut entries: Vec<_> =
-        std::fs::read_dir(&dir).expect("resources folder").flatten().map(|entry| entry.path()).collect();
+    let mut entries: Vec<_> = std::fs::read_dir(&dir)
+        .expect("resources folder")
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|path| path.is_file())
+        .collect();
     entries.sort();
     assert!(!entries.is_empty());
     for path in entries {
@@ -65,4 +69,32 @@ fn valid_inputs() {
 #[test]
 fn invalid_inputs() {
     run_folder("invalid", true);
+}
+
+/// `resources/valid/operators/`: one file per tabular operator with every syntax variant of its
+/// reference page, one query per blank-line-separated chunk. Each variant parses without an
+/// error and is one query unit (the conformance task checks each against Kusto.Language).
+#[test]
+fn operator_variants() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("resources/valid/operators");
+    let mut files: Vec<_> =
+        std::fs::read_dir(&dir).expect("operators folder").flatten().map(|entry| entry.path()).collect();
+    files.sort();
+    assert!(files.len() >= 40, "one file per tabular operator");
+    let mut failures = Vec::new();
+    for path in files {
+        let name = path.file_name().and_then(|name| name.to_str()).unwrap_or("").to_owned();
+        let text = std::fs::read_to_string(&path).expect("readable variants");
+        for variant in detwiki_kql::operator_variants(&text) {
+            let analyses = detwiki_kql::analyze(variant);
+            let error =
+                analyses.iter().flat_map(|analysis| &analysis.diagnostics).find(|diagnostic| diagnostic.is_error());
+            match (analyses.len(), error) {
+                (1, None) => {}
+                (units, error) => failures.push(format!("{name}: {variant}: {units} units, {error:?}")),
+            }
+            check_spans(variant);
+        }
+    }
+    assert!(failures.is_empty(), "variants detwiki rejects:\n{}", failures.join("\n"));
 }

@@ -64,7 +64,14 @@ pub fn run(arguments: &[String]) -> anyhow::Result<()> {
         mutate_valid_units(&report.valid_units)
     };
     let mutation_stats = compare_mutations(&oracle, &corpus_dir, &mutations, &mut report)?;
-    let text = report.render(&kusto_version, &mutation_stats, mutations.len());
+    // The semantic and variant checks report their own time: CI's budget for them is separate.
+    let started = std::time::Instant::now();
+    let semantic = crate::kql_semantic::run(&shared, &report.valid_units)?;
+    println!("column reference check: {:.1} s", started.elapsed().as_secs_f64());
+    let started = std::time::Instant::now();
+    let variants = compare_operator_variants(&oracle, &corpus_dir)?;
+    println!("operator variant check: {:.1} s", started.elapsed().as_secs_f64());
+    let text = report.render(&kusto_version, &mutation_stats, mutations.len(), &semantic, &variants);
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("snapshots/kql_corpus.snap");
     std::fs::create_dir_all(path.parent().unwrap_or(Path::new(".")))?;
     std::fs::write(&path, &text)?;
@@ -91,7 +98,12 @@ fn corpus_commits(manifest: &Path) -> BTreeMap<String, String> {
     commits
 }
 
-fn run_oracle(oracle: &Path, cwd: &Path, arguments: &[String], stdin: Option<String>) -> anyhow::Result<Vec<Json>> {
+pub(crate) fn run_oracle(
+    oracle: &Path,
+    cwd: &Path,
+    arguments: &[String],
+    stdin: Option<String>,
+) -> anyhow::Result<Vec<Json>> {
     let mut command = Command::new("node");
     command.arg(oracle).args(arguments).current_dir(cwd).env("ORACLES_HOME", oracles_home());
     command.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() }).stdout(Stdio::piped());
@@ -146,12 +158,19 @@ struct Report {
     valid_units: Vec<(String, String)>,
 }
 
-fn percent(part: usize, whole: usize) -> String {
+pub(crate) fn percent(part: usize, whole: usize) -> String {
     if whole == 0 { "n/a".to_owned() } else { format!("{:.2}%", part as f64 * 100.0 / whole as f64) }
 }
 
 impl Report {
-    fn render(&self, kusto_version: &str, mutations: &Stats, mutated_texts: usize) -> String {
+    fn render(
+        &self,
+        kusto_version: &str,
+        mutations: &Stats,
+        mutated_texts: usize,
+        semantic: &crate::kql_semantic::SemanticReport,
+        variants: &VariantReport,
+    ) -> String {
         let mut out = String::new();
         out.push_str(&format!(
             "# KQL conformance: detwiki-kql against Kusto.Language {kusto_version} (../shared/oracles/kql_batch.js)\n"
@@ -188,11 +207,15 @@ impl Report {
             all.units,
             percent(all.verdict_agree, all.units)
         ));
+        out.push_str(&variants.render_summary());
+        out.push_str(&semantic.render_summary());
         out.push_str(&format!("\n## Disagreements ({})\n", self.disagreements.len()));
         for line in &self.disagreements {
             out.push_str(line);
             out.push('\n');
         }
+        out.push_str(&variants.render_details());
+        out.push_str(&semantic.render_details());
         out
     }
 }
@@ -526,4 +549,83 @@ fn compare_mutations(
         }
     }
     Ok(stats)
+}
+
+/// The operator variant files of the KQL crate against Kusto.Language's syntax verdict.
+#[derive(Debug, Default)]
+struct VariantReport {
+    files: usize,
+    variants: usize,
+    agree: usize,
+    oracle_rejects: usize,
+    disagreements: Vec<String>,
+}
+
+impl VariantReport {
+    fn render_summary(&self) -> String {
+        format!(
+            "\n## Operator variants (crates/detwiki-kql/resources/valid/operators: {} files)\nvariants: {}; verdict agrees: {}/{} ({}); Kusto.Language rejects {}\n",
+            self.files,
+            self.variants,
+            self.agree,
+            self.variants,
+            percent(self.agree, self.variants),
+            self.oracle_rejects
+        )
+    }
+
+    fn render_details(&self) -> String {
+        let mut out = format!("\n## Operator variant disagreements ({})\n", self.disagreements.len());
+        for line in &self.disagreements {
+            out.push_str(line);
+            out.push('\n');
+        }
+        out
+    }
+}
+
+/// Every variant of every operator file (one query per blank-line-separated chunk), parsed by
+/// both: the verdicts must be the same.
+fn compare_operator_variants(oracle: &Path, cwd: &Path) -> anyhow::Result<VariantReport> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../crates/detwiki-kql/resources/valid/operators");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .with_context(|| format!("reading {}", dir.display()))?
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|extension| extension == "kql"))
+        .collect();
+    files.sort();
+    let mut variants = Vec::new();
+    for path in &files {
+        let text = std::fs::read_to_string(path)?;
+        let name = path.file_name().and_then(|name| name.to_str()).unwrap_or("").to_owned();
+        for (index, variant) in detwiki_kql::operator_variants(&text).into_iter().enumerate() {
+            variants.push((format!("{name}#{}", index + 1), variant.to_owned()));
+        }
+    }
+    let mut input = String::new();
+    for (index, (_, text)) in variants.iter().enumerate() {
+        input.push_str(&serde_json::json!({"id": index.to_string(), "text": text, "format": "kql"}).to_string());
+        input.push('\n');
+    }
+    let lines = run_oracle(oracle, cwd, &["--stdin-jsonl".to_owned(), "--no-text".to_owned()], Some(input))?;
+    let mut rejected: BTreeMap<usize, bool> = BTreeMap::new();
+    for line in &lines {
+        if let Some(id) = line["id"].as_str().and_then(|id| id.parse::<usize>().ok()) {
+            *rejected.entry(id).or_default() |= line["syntax_errors"].as_u64().unwrap_or(0) > 0;
+        }
+    }
+    let mut report = VariantReport { files: files.len(), variants: variants.len(), ..VariantReport::default() };
+    for (index, (place, text)) in variants.iter().enumerate() {
+        let theirs = rejected.get(&index).copied().unwrap_or(false);
+        let ours = detwiki_kql::parse(text).has_errors();
+        report.oracle_rejects += usize::from(theirs);
+        if theirs == ours {
+            report.agree += 1;
+        } else {
+            let who = if ours { "detwiki rejects" } else { "Kusto.Language rejects" };
+            report.disagreements.push(format!("{place}: {who}: {}", normalize_space(text)));
+        }
+    }
+    Ok(report)
 }

@@ -6,6 +6,7 @@
 mod eql;
 mod esql;
 mod kql;
+mod kql_semantic;
 mod shared;
 mod sigma;
 mod yaral;

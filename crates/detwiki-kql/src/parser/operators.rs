@@ -55,6 +55,7 @@ impl Parser<'_> {
             by: Vec::new(),
             on: Vec::new(),
             sources: Vec::new(),
+            declared: Vec::new(),
         };
         if !self.at(TokenKind::Ident) {
             self.error_expected("a query operator");
@@ -162,7 +163,7 @@ impl Parser<'_> {
             OperatorKind::Parse | OperatorKind::ParseWhere => {
                 operator.items.push(self.parse_expr());
                 if self.expect_word("with") {
-                    self.skip_operator_rest();
+                    operator.declared = self.parse_pattern_columns();
                 }
             }
             OperatorKind::MakeSeries => self.parse_make_series(operator),
@@ -239,7 +240,13 @@ impl Parser<'_> {
                 if self.expect_word("by") {
                     operator.by = self.parse_item_list(true, false, false);
                 }
-                self.parse_with_properties();
+                // `with (top 3 by x)`: a sub-query run on each facet.
+                if self.at_word("with") && self.nth_kind(1) == TokenKind::LeftParen {
+                    self.bump();
+                    let open = self.bump().span;
+                    operator.sources.push(self.parse_headless_pipe());
+                    self.expect_closing(TokenKind::RightParen, open);
+                }
             }
             OperatorKind::TopNested => self.parse_top_nested(operator),
             OperatorKind::GraphMatch => self.parse_graph_match(operator),
@@ -336,9 +343,18 @@ impl Parser<'_> {
     fn parse_sort_direction(&mut self, item: Expr) -> Expr {
         let start = item.span.start;
         let mut direction = String::new();
-        if self.at_word("asc") || self.at_word("desc") || self.at_word("granny-asc") {
+        if self.at_word("asc") || self.at_word("desc") {
             let token = self.bump();
             direction = self.token_text(token).to_owned();
+        } else if self.at_word("granny")
+            && self.nth_kind(1) == TokenKind::Minus
+            && (self.nth_is_word(2, "asc") || self.nth_is_word(2, "desc"))
+        {
+            // `project-reorder`'s natural order: `granny-asc`, `granny-desc`.
+            self.bump();
+            self.bump();
+            let token = self.bump();
+            direction = format!("granny-{}", self.token_text(token));
         }
         if self.eat_word("nulls") && !(self.eat_word("first") || self.eat_word("last")) {
             self.error_expected("`first` or `last`");
@@ -394,10 +410,21 @@ impl Parser<'_> {
             self.parse_expr();
         }
         if self.expect_word("on") {
-            operator.on.push(self.parse_expr());
+            if self.at(TokenKind::Ident) && self.nth_is_word(1, "in") {
+                // `on Timestamp in range(...)`: the axis is the name, `in` starts the range.
+                let name = self.parse_name("an axis column");
+                operator.on.push(Expr::new(ExprKind::Name(name.text), name.span));
+            } else {
+                operator.on.push(self.parse_expr());
+            }
         }
         loop {
-            if self.eat_word("from") || self.eat_word("to") || self.eat_word("step") || self.eat_word("in") {
+            if self.eat_word("in") && self.at_word("range") && self.nth_kind(1) == TokenKind::LeftParen {
+                // The older axis form `on T in range(start, stop, step)`: a call, not the
+                // `range` operator.
+                self.bump();
+                self.parse_arguments();
+            } else if self.eat_word("from") || self.eat_word("to") || self.eat_word("step") || self.eat_word("in") {
                 self.parse_expr();
             } else if self.eat_word("by") {
                 operator.by = self.parse_item_list(true, false, false);
@@ -407,11 +434,62 @@ impl Parser<'_> {
         }
     }
 
+    /// The column names of a `parse` pattern (`* "user=" User:string "," * `): every name that is
+    /// not a type after `:`. Stops where [`Parser::skip_operator_rest`] would, and like it keeps
+    /// the rest of the pattern as raw text.
+    fn parse_pattern_columns(&mut self) -> Vec<Name> {
+        let mut columns = Vec::new();
+        let mut depth = 0usize;
+        let mut after_colon = false;
+        loop {
+            match self.kind() {
+                TokenKind::Eof => {
+                    if depth > 0 {
+                        self.error_expected("a closing bracket");
+                    }
+                    return columns;
+                }
+                TokenKind::Ident if depth == 0 && !after_colon => {
+                    let token = self.bump();
+                    columns.push(Name { text: self.token_text(token).to_owned(), span: token.span });
+                    continue;
+                }
+                TokenKind::LeftBracket if depth == 0 && !after_colon && self.nth_kind(1) == TokenKind::String => {
+                    let before = self.position;
+                    let name = self.parse_name("a column name");
+                    if !name.text.is_empty() {
+                        columns.push(name);
+                    }
+                    if self.position == before {
+                        self.bump();
+                    }
+                    continue;
+                }
+                TokenKind::LeftParen | TokenKind::LeftBracket | TokenKind::LeftBrace => depth += 1,
+                TokenKind::RightParen | TokenKind::RightBracket | TokenKind::RightBrace => {
+                    if depth == 0 {
+                        return columns;
+                    }
+                    depth -= 1;
+                }
+                TokenKind::Pipe | TokenKind::Semicolon if depth == 0 => return columns,
+                TokenKind::Semicolon => {
+                    self.error_expected("a closing bracket");
+                    return columns;
+                }
+                _ => {}
+            }
+            after_colon = self.at(TokenKind::Colon);
+            self.bump();
+        }
+    }
+
     /// `scan [with_match_id=x] [declare (cols)] with (step s: predicate => assignments; ...)`.
     fn parse_scan(&mut self, operator: &mut Operator) {
         self.parse_parameters(operator);
         if self.eat_word("declare") {
-            self.parse_column_declarations();
+            operator.declared =
+                self.parse_column_declarations().into_iter().map(|declaration| declaration.name).collect();
         }
         if !self.expect_word("with") {
             self.skip_operator_rest();
@@ -424,6 +502,12 @@ impl Parser<'_> {
         while self.eat_word("step") {
             self.parse_name("a step name");
             self.eat_word("optional");
+            // `output=all|last|none`: which rows of the step the scan outputs.
+            if self.at_word("output") && self.nth_kind(1) == TokenKind::Assign {
+                self.bump();
+                self.bump();
+                self.parse_name("`all`, `last` or `none`");
+            }
             self.expect(TokenKind::Colon);
             operator.items.push(self.parse_expr());
             if self.eat(TokenKind::FatArrow) {
@@ -521,6 +605,7 @@ impl Parser<'_> {
             by: Vec::new(),
             on: Vec::new(),
             sources: Vec::new(),
+            declared: Vec::new(),
         };
         operator.sources.push(Expr::new(ExprKind::Operator(Box::new(pattern)), span));
         if self.eat_word("where") {
