@@ -13,7 +13,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::attack::{AttackSection, attack_section};
-use crate::coverage::{CoverageRow, analysis_coverage};
+use crate::coverage::{CoverageRow, analysis_coverage, merge_variant_rows};
 use crate::indicators::{IndicatorKey, IndicatorOccurrence, analysis_indicators};
 use crate::vendor_alerts::vendor_alert_reason;
 use crate::{Catalog, CatalogRule};
@@ -48,6 +48,13 @@ pub fn rule_facts(knowledge: &Knowledge, entry: &CatalogRule) -> RuleFacts {
         coverage.extend(analysis_coverage(knowledge, family, index, &query.analysis));
         indicators.extend(analysis_indicators(knowledge, family, index, &query.analysis));
     }
+    let variant_names: Vec<String> = entry
+        .analyses
+        .iter()
+        .enumerate()
+        .map(|(index, query)| query.name.clone().unwrap_or_else(|| format!("query {}", index + 1)))
+        .collect();
+    let coverage = merge_variant_rows(coverage, &variant_names);
     let fields_read: BTreeSet<String> = coverage.iter().flat_map(|row| row.fields_read.iter().cloned()).collect();
     let vendor_alerts = vendor_alert_reason(&entry.rule, &entry.analyses);
     let tags = &entry.rule.metadata.tags;
@@ -92,10 +99,16 @@ pub struct CatalogIndex {
     pub families: Vec<Family>,
     /// Positive indicator -> rules that look for it.
     pub indicators: BTreeMap<IndicatorKey, Vec<usize>>,
+    /// Positive indicator -> each spelling of its value in the rules (`cmd.exe`, `CMD.EXE`) with
+    /// how many rules write it so. Keys fold case only for matching; pages show spellings.
+    pub spellings: BTreeMap<IndicatorKey, BTreeMap<String, u64>>,
     /// Canonical field -> rules that read it.
     pub fields: BTreeMap<String, Vec<usize>>,
-    /// (provider, event) -> (rule, coverage row) pairs.
+    /// (provider, event) -> (rule, coverage row) pairs. Only providers: known tables, channels
+    /// and log sources, and Sigma log sources.
     pub events: BTreeMap<EventKeyRef, Vec<(usize, usize)>>,
+    /// Datasets no knowledge names (custom `_CL` tables, functions) -> rules reading them.
+    pub unknown_datasets: BTreeMap<String, Vec<usize>>,
     /// Technique ID -> rules covering it (vendor-alert rules left out).
     pub techniques: BTreeMap<String, Vec<usize>>,
     /// Rules that only forward vendor alerts.
@@ -122,11 +135,27 @@ impl CatalogIndex {
             for key in rule.indicator_keys() {
                 index.indicators.entry(key.clone()).or_default().push(position);
             }
+            let spelled: BTreeSet<(&IndicatorKey, &str)> = rule
+                .indicators
+                .iter()
+                .filter(|occurrence| !occurrence.exclusion)
+                .map(|occurrence| (&occurrence.key, occurrence.value.as_str()))
+                .collect();
+            for (key, spelling) in spelled {
+                *index.spellings.entry(key.clone()).or_default().entry(spelling.to_owned()).or_default() += 1;
+            }
             for field in &rule.fields_read {
                 index.fields.entry(field.clone()).or_default().push(position);
             }
             let mut seen = BTreeSet::new();
             for (row_index, row) in rule.coverage.iter().enumerate() {
+                if row.unknown_dataset {
+                    let rules = index.unknown_datasets.entry(row.dataset.clone()).or_default();
+                    if rules.last() != Some(&position) {
+                        rules.push(position);
+                    }
+                    continue;
+                }
                 let key = EventKeyRef { provider: row.provider.clone(), event: row.event.clone() };
                 if seen.insert(key.clone()) {
                     index.events.entry(key).or_default().push((position, row_index));
@@ -154,6 +183,23 @@ impl CatalogIndex {
             }
         }
         count
+    }
+
+    /// The spellings of an indicator's value, most written first (ties in text order).
+    pub fn spellings(&self, key: &IndicatorKey) -> Vec<(String, u64)> {
+        let mut spellings: Vec<(String, u64)> = self
+            .spellings
+            .get(key)
+            .map(|spellings| spellings.iter().map(|(text, count)| (text.clone(), *count)).collect())
+            .unwrap_or_default();
+        spellings.sort_by(|left, right| right.1.cmp(&left.1).then_with(|| left.0.cmp(&right.0)));
+        spellings
+    }
+
+    /// The value of an indicator as pages name it: its most written spelling (the key's folded
+    /// value only when no rule states it positively).
+    pub fn display_value(&self, key: &IndicatorKey) -> String {
+        self.spellings(key).into_iter().next().map(|(text, _)| text).unwrap_or_else(|| key.value.clone())
     }
 
     /// Rules per family among `positions`.

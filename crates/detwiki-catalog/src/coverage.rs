@@ -8,7 +8,7 @@
 use std::collections::BTreeSet;
 
 use detwiki_ir::{Analysis, DatasetRole, Expr, Family, Op, Predicate};
-use detwiki_knowledge::{Fit, Knowledge};
+use detwiki_knowledge::{ANY, Fit, Knowledge};
 use serde::{Deserialize, Serialize};
 
 use crate::indicators::{canonical_field_of, predicate_dataset, walk};
@@ -41,6 +41,15 @@ pub struct CoverageRow {
     pub fit: Fit,
     /// The provider and event are in the event catalog.
     pub known: bool,
+    /// The dataset is neither a known table, channel or log source nor a Sigma log source (a
+    /// custom `_CL` table, a function): the row stays on the rule page, and the events index
+    /// lists the dataset among unknown datasets instead of as a provider.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unknown_dataset: bool,
+    /// The query variants the row comes from ("Defender XDR", "Sentinel"), when the rule has
+    /// several queries; identical rows of several variants are one row.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub variants: Vec<String>,
 }
 
 impl CoverageRow {
@@ -216,7 +225,16 @@ pub fn analysis_coverage(
             .filter(|field| !selectors.iter().any(|selector| selector == field))
             .collect();
         let role = role_text(dataset.role);
-        for event in knowledge.events_for_dataset(family, &dataset.name, &dataset.attributes, &narrowing) {
+        let events = knowledge.events_for_dataset(family, &dataset.name, &dataset.attributes, &narrowing);
+        // Only a Sigma log source names its dataset in structured form; elsewhere a single
+        // unknown `any` row means the dataset itself is unknown.
+        let unknown_dataset =
+            family != Family::Sigma && matches!(events.as_slice(), [row] if !row.known && row.event == ANY);
+        // A name recovered from a query with syntax errors (`The`, `where`) is no dataset at all.
+        if unknown_dataset && analysis.has_errors() {
+            continue;
+        }
+        for event in events {
             let fit = knowledge.event_fit(&event.provider, &event.event, &read_refs);
             rows.push(CoverageRow {
                 analysis: analysis_index,
@@ -231,10 +249,47 @@ pub fn analysis_coverage(
                 fields_read: read.clone(),
                 fit,
                 known: event.known,
+                unknown_dataset,
+                variants: Vec::new(),
             });
         }
     }
     rows
+}
+
+/// Names each row's query variant and merges rows that say the same thing for several variants
+/// (same dataset, role, event, narrowing, fields and fit): a rule with a Defender XDR and a
+/// Sentinel query over one table gets one row naming both. `variant_names[i]` is analysis `i`'s
+/// name; with fewer than two analyses rows carry no variant.
+pub fn merge_variant_rows(rows: Vec<CoverageRow>, variant_names: &[String]) -> Vec<CoverageRow> {
+    let mut merged: Vec<CoverageRow> = Vec::with_capacity(rows.len());
+    for mut row in rows {
+        if variant_names.len() > 1
+            && let Some(name) = variant_names.get(row.analysis)
+        {
+            row.variants.push(name.clone());
+        }
+        let same = merged.iter_mut().find(|other| {
+            other.dataset == row.dataset
+                && other.role == row.role
+                && other.provider == row.provider
+                && other.event == row.event
+                && other.narrowed_by == row.narrowed_by
+                && other.fields_read == row.fields_read
+                && other.fit == row.fit
+        });
+        match same {
+            Some(other) => {
+                for variant in row.variants {
+                    if !other.variants.contains(&variant) {
+                        other.variants.push(variant);
+                    }
+                }
+            }
+            None => merged.push(row),
+        }
+    }
+    merged
 }
 
 /// The role as a phrase for the "why" column.

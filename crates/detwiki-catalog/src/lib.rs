@@ -51,10 +51,10 @@ pub use corpus::{
     CatalogIndex, EventKeyRef, IndicatorCount, RuleFacts, event_path, field_path, indicator_path, provider_path,
     rule_facts, slug, stable_hash, technique_path,
 };
-pub use coverage::{CoverageRow, analysis_coverage, fields_read, role_text};
+pub use coverage::{CoverageRow, analysis_coverage, fields_read, merge_variant_rows, role_text};
 pub use indicators::{IndicatorKey, IndicatorOccurrence, KEYWORD_FIELD, analysis_indicators};
 pub use links::{LinkKind, RuleLink, link_converted_rules, link_sigma_rules};
-pub use text::{expr_text, predicate_text, value_text};
+pub use text::{expr_text, positive_text, predicate_text, value_text, visible_text};
 pub use vendor_alerts::vendor_alert_reason;
 pub use view::{
     ExclusionView, GroupByView, IndicatorRow, IndicatorSource, LinkView, RuleView, TimeWindows, WindowView,

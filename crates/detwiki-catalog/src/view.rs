@@ -12,7 +12,7 @@ use crate::attack::AttackSection;
 use crate::corpus::{CatalogIndex, IndicatorCount, indicator_path};
 use crate::coverage::CoverageRow;
 use crate::indicators::IndicatorKey;
-use crate::text::expr_text;
+use crate::text::{expr_text, positive_text, visible_text};
 use crate::{Catalog, CatalogRule, LinkKind, RuleLink};
 
 /// Where an indicator is stated in the rule.
@@ -48,7 +48,11 @@ impl IndicatorSource {
 pub struct IndicatorRow {
     pub field: String,
     pub kind: String,
+    /// The value in the rule's own spelling (never case-folded).
     pub value: String,
+    /// The value as indicators are matched across rules (case-folded when the comparison ignores
+    /// case); the indicator page lists every spelling of it.
+    pub match_value: String,
     /// The field is a canonical name (else the raw name, when the taxonomy has none).
     pub canonical: bool,
     /// Rules in the whole catalog (this one included) that look for the same indicator.
@@ -60,6 +64,11 @@ pub struct IndicatorRow {
 }
 
 impl IndicatorRow {
+    /// The value as shown, with invisible characters escaped (see [`visible_text`]).
+    pub fn value_text(&self) -> String {
+        visible_text(&self.value)
+    }
+
     /// The field's page, relative to the site root.
     pub fn field_page(&self) -> String {
         crate::corpus::field_path(&self.field)
@@ -74,7 +83,8 @@ pub struct ExclusionView {
     pub stage: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dataset: Option<String>,
-    /// The excluded condition, normalized (`FileName eq "x"`).
+    /// The condition under which events are excluded, in its positive form (`FileName eq "x"`
+    /// for `FileName != "x"`): pages read "excluded when <condition>" in every language.
     pub condition: String,
     /// The Sigma filter rule the exclusion comes from, when another rule adds it.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -194,7 +204,8 @@ impl RuleView {
                     rows.push(IndicatorRow {
                         field: occurrence.key.field.clone(),
                         kind: occurrence.key.kind.clone(),
-                        value: occurrence.key.value.clone(),
+                        value: occurrence.value.clone(),
+                        match_value: occurrence.key.value.clone(),
                         canonical: occurrence.key.canonical,
                         corpus: index.indicator_count(&occurrence.key),
                         path: indicator_path(&occurrence.key),
@@ -296,7 +307,7 @@ fn exclusions(entry: &CatalogRule) -> Vec<ExclusionView> {
             let conditions: Vec<String> = if stage.negated {
                 vec![expr_text(tree)]
             } else {
-                tree.exclusions().into_iter().filter(|conjunct| has_predicate(conjunct)).map(expr_text).collect()
+                tree.exclusions().into_iter().filter(|conjunct| has_predicate(conjunct)).map(positive_text).collect()
             };
             for condition in conditions {
                 out.push(ExclusionView {

@@ -312,9 +312,14 @@ fn sigma_and_kql_count_towards_the_same_indicator() {
     assert_eq!(first.sources[0].raw_value, "\\msiexec.exe");
     assert!(first.sources[0].note.is_some());
     assert_eq!(first.corpus.text(), "2 (kusto 1, sigma 1)");
-    // A base64offset contains is not a plain contains; case folded only where the operator ignores case.
-    let kinds: Vec<(&str, &str)> = sigma.indicators.iter().map(|row| (row.kind.as_str(), row.value.as_str())).collect();
-    assert_eq!(kinds, [("eq", "msiexec.exe"), ("contains|base64offset", "http"), ("contains", "http")]);
+    // A base64offset contains is not a plain contains; case folded only where the operator ignores
+    // case, and only for matching: the row shows the rule's spelling.
+    let kinds: Vec<(&str, &str, &str)> =
+        sigma.indicators.iter().map(|row| (row.kind.as_str(), row.match_value.as_str(), row.value.as_str())).collect();
+    assert_eq!(
+        kinds,
+        [("eq", "msiexec.exe", "msiexec.exe"), ("contains|base64offset", "http", "http"), ("contains", "http", "HTTP")]
+    );
     // The filter is an exclusion, not an indicator.
     assert!(sigma.indicators.iter().all(|row| row.field != "parent_process_name"));
     assert_eq!(sigma.exclusions.len(), 1);
@@ -323,12 +328,17 @@ fn sigma_and_kql_count_towards_the_same_indicator() {
     assert!(sigma.event_coverage.iter().any(|row| row.provider == "Sysmon" && row.event == "1"));
 
     let kql = view(&catalog, &index, "test/kql");
-    let rows: Vec<String> =
-        kql.indicators.iter().map(|row| format!("{} {} {}", row.field, row.kind, row.value)).collect();
-    // Computed columns, variables and negated predicates are not indicators.
-    assert_eq!(rows, ["process_name eq msiexec.exe"]);
+    let rows: Vec<String> = kql
+        .indicators
+        .iter()
+        .map(|row| format!("{} {} {} [{}]", row.field, row.kind, row.match_value, row.value))
+        .collect();
+    // Computed columns, variables and negated predicates are not indicators; the value keeps the
+    // rule's spelling.
+    assert_eq!(rows, ["process_name eq msiexec.exe [MsiExec.exe]"]);
     assert_eq!(kql.exclusions.len(), 1);
-    assert_eq!(kql.exclusions[0].condition, "ProcessCommandLine not match \"x\"");
+    // `!has "x"` is excluded when the positive condition holds.
+    assert_eq!(kql.exclusions[0].condition, "ProcessCommandLine match \"x\"");
 }
 
 #[test]

@@ -164,11 +164,16 @@ impl DatasetMaps {
         // Attributes narrow like filters do (a Splunk `sourcetype`, an Elastic `event.code`).
         let mut narrowing: Vec<(&str, &str)> = narrowing.to_vec();
         narrowing.extend(attributes.iter().map(|(key, value)| (key.as_str(), value.as_str())));
+        // A Sigma log source with a category or service reads that category's or service's
+        // events only: entries naming neither (the product catch-all, "any Windows log") do not
+        // apply to it, and when no entry knows the category or service one row says so.
+        let selector = if family == Family::Sigma { sigma_selector(attributes) } else { None };
         let applicable: Vec<(usize, &DatasetMapEntry)> = self
             .data
             .entries
             .iter()
             .filter(|entry| entry.family == key)
+            .filter(|entry| selector.is_none() || entry.dataset.is_some() || names_selector(entry))
             .filter_map(|entry| specificity(entry, family, name, attributes).map(|score| (score, entry)))
             .collect();
         let mut best: BTreeMap<&str, usize> = BTreeMap::new();
@@ -183,10 +188,36 @@ impl DatasetMaps {
             }
         }
         if rows.is_empty() {
-            fallback_rows(catalog, tables, family, name, &narrowing, &mut rows);
+            match selector {
+                Some((kind, value)) => rows.push(EventRow {
+                    provider: name.to_owned(),
+                    product: String::new(),
+                    event: ANY.to_owned(),
+                    title: format!("unknown {kind} {value}"),
+                    reason: format!("no event mapping is known for the Sigma {kind} {value}"),
+                    known: false,
+                }),
+                None => fallback_rows(catalog, tables, family, name, &narrowing, &mut rows),
+            }
         }
         dedup_rows(rows)
     }
+}
+
+/// The attribute that picks a Sigma log source's events: its `category`, else its `service`.
+fn sigma_selector(attributes: &BTreeMap<String, String>) -> Option<(&'static str, &str)> {
+    let find = |wanted: &str| {
+        attributes
+            .iter()
+            .find(|(key, value)| key.eq_ignore_ascii_case(wanted) && !value.trim().is_empty())
+            .map(|(_, value)| value.trim())
+    };
+    find("category").map(|value| ("category", value)).or_else(|| find("service").map(|value| ("service", value)))
+}
+
+/// The entry names a Sigma category or service (not only a product).
+fn names_selector(entry: &DatasetMapEntry) -> bool {
+    entry.attributes.keys().any(|key| key.eq_ignore_ascii_case("category") || key.eq_ignore_ascii_case("service"))
 }
 
 /// How specific an applicable entry is, or `None` when it does not apply: 1000 per criterion, plus

@@ -287,19 +287,18 @@ fn normalize_raw_field(family: Family, raw_field: &str) -> &str {
     }
 }
 
-/// The file name at the end of a Windows or POSIX path, when `value` is a path-suffix pattern
-/// that names exactly one file: `\msiexec.exe` -> `msiexec.exe`, `C:\Windows\System32\msiexec.exe`
-/// -> `msiexec.exe`, `/usr/bin/curl` -> `curl`. `None` when nothing follows the last separator or
-/// the value has no separator (`msiexec.exe` alone is not a path suffix: `xmsiexec.exe` ends with
-/// it too).
+/// The file name of a path-suffix pattern made of exactly one leading separator and a bare name:
+/// `\msiexec.exe` -> `msiexec.exe`, `/curl` -> `curl`. Any other suffix is `None` and stays a
+/// path comparison: `msiexec.exe` alone (`xmsiexec.exe` ends with it too), `/etc/doas.conf` and
+/// `spool\svchost.exe` (they also say which folder holds the file), `\\share` (two separators),
+/// a name with a wildcard.
 ///
 /// This is the equivalence behind PRODUCT.md §5: `Image|endswith: '\msiexec.exe'` (a
 /// `process_path ends_with` predicate) matches exactly the events where `process_name eq
 /// msiexec.exe`, case-insensitively.
 pub fn path_suffix_file_name(value: &str) -> Option<&str> {
-    let index = value.rfind(['\\', '/'])?;
-    let name = value.get(index + 1..)?;
-    let valid = !name.is_empty() && !name.contains(['*', '?']);
+    let name = value.strip_prefix(['\\', '/'])?;
+    let valid = !name.is_empty() && !name.contains(['\\', '/', '*', '?']);
     valid.then_some(name)
 }
 
@@ -410,8 +409,12 @@ mod tests {
     #[test]
     fn path_suffixes() {
         assert_eq!(path_suffix_file_name("\\msiexec.exe"), Some("msiexec.exe"));
-        assert_eq!(path_suffix_file_name("C:\\Windows\\System32\\msiexec.exe"), Some("msiexec.exe"));
-        assert_eq!(path_suffix_file_name("/usr/bin/curl"), Some("curl"));
+        assert_eq!(path_suffix_file_name("C:\\Windows\\System32\\msiexec.exe"), None);
+        assert_eq!(path_suffix_file_name("/usr/bin/curl"), None);
+        assert_eq!(path_suffix_file_name("/etc/doas.conf"), None);
+        assert_eq!(path_suffix_file_name("spool\\svchost.exe"), None);
+        assert_eq!(path_suffix_file_name("\\\\share"), None);
+        assert_eq!(path_suffix_file_name("/curl"), Some("curl"));
         assert_eq!(path_suffix_file_name("msiexec.exe"), None);
         assert_eq!(path_suffix_file_name("\\"), None);
         assert_eq!(path_suffix_file_name("\\*.exe"), None);

@@ -470,3 +470,42 @@ fn yaral_or_of_event_types() {
     assert!(events.contains(&"Sysmon 1".to_owned()), "{events:?}");
     assert!(events.contains(&"Sysmon 11".to_owned()), "{events:?}");
 }
+
+/// Issue 8: a Sigma category or service reads its own events only; the product catch-all is for
+/// a product alone, and an unknown category gives one row saying so.
+#[test]
+fn sigma_log_sources_never_fall_back_to_the_product() {
+    let knowledge = knowledge();
+    let attributes = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+        pairs.iter().map(|(key, value)| ((*key).to_owned(), (*value).to_owned())).collect()
+    };
+    let catch_all = |rows: &[EventRow]| rows.iter().any(|row| row.reason.contains("without a category or service"));
+    let process = knowledge.events_for_dataset(
+        Family::Sigma,
+        "windows/process_creation",
+        &attributes(&[("product", "windows"), ("category", "process_creation")]),
+        &[],
+    );
+    assert!(!catch_all(&process), "{process:?}");
+    assert!(process.iter().any(|row| row.provider == "Sysmon" && row.event == "1"));
+    let unknown = knowledge.events_for_dataset(
+        Family::Sigma,
+        "windows/no_such_category",
+        &attributes(&[("product", "windows"), ("category", "no_such_category")]),
+        &[],
+    );
+    assert_eq!(unknown.len(), 1, "{unknown:?}");
+    assert_eq!(unknown[0].title, "unknown category no_such_category");
+    let product = knowledge.events_for_dataset(Family::Sigma, "windows", &attributes(&[("product", "windows")]), &[]);
+    assert!(catch_all(&product), "{product:?}");
+}
+
+/// Generic names map only where the meaning holds: Zeek's `name` is no WMI name.
+#[test]
+fn generic_names_stay_on_their_datasets() {
+    let knowledge = knowledge();
+    assert_eq!(knowledge.canonical_field(Family::Sigma, "zeek/smb_files", "name"), None);
+    assert_eq!(knowledge.canonical_field(Family::Sigma, "windows/wmi_event", "Name"), Some("wmi_name"));
+    assert_eq!(knowledge.fields().canonical_event_field("Sysmon", "20", "Name"), Some("wmi_name"));
+    assert_eq!(knowledge.fields().canonical_event_field("Sysmon", "1", "Name"), None);
+}

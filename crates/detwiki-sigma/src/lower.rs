@@ -274,7 +274,10 @@ pub fn lower_item(item: &DetectionItem) -> Expr {
     let mut predicates: Vec<Predicate> = Vec::new();
     for (index, original) in item.original_values.iter().enumerate() {
         let after = item.values.get(index).unwrap_or(original);
-        let lowered = lower_value(original, after, &modifiers, &transform_modifiers);
+        let lowered = match keyword_value(item, original, &modifiers, &transform_modifiers) {
+            Some(lowered) => lowered,
+            None => lower_value(original, after, &modifiers, &transform_modifiers),
+        };
         let merge_into = predicates
             .iter_mut()
             .find(|predicate| predicate.op == lowered.op && predicate.case_sensitive == lowered.case_sensitive);
@@ -303,8 +306,35 @@ pub fn lower_item(item: &DetectionItem) -> Expr {
     if item.all { Expr::And { items } } else { Expr::Or { items } }
 }
 
+/// The full-text pseudo-field that keyword predicates name (docs/semantics.md): keywords search
+/// the whole event, so they have no field of their own.
+pub const KEYWORD_FIELD: &str = "keyword";
+
+/// A keyword (a value without a field) is a full-text `match` of the value as written, wildcards
+/// kept in Sigma notation: backends search it as a term or phrase, not as an equality with some
+/// field. `None` when the keyword carries an operator modifier (`|contains`, `|re`), which then
+/// says what it compares.
+fn keyword_value(
+    item: &DetectionItem,
+    original: &SigmaValue,
+    modifiers: &[Modifier],
+    transforms: &[Modifier],
+) -> Option<LoweredValue> {
+    if item.field.is_some() {
+        return None;
+    }
+    let SigmaValue::String { value, .. } = original else { return None };
+    let plain = modifiers.iter().all(|modifier| modifier.is_transform() || *modifier == Modifier::All);
+    plain.then(|| LoweredValue {
+        op: Op::Match,
+        value: Some(Value::string(value.notation())),
+        case_sensitive: modifiers.contains(&Modifier::Cased),
+        expansions: transform_expansions(original, transforms),
+    })
+}
+
 fn new_predicate(item: &DetectionItem, op: Op, case_sensitive: bool, transforms: &[Modifier]) -> Predicate {
-    let field = item.field.clone().unwrap_or_default();
+    let field = item.field.clone().unwrap_or_else(|| KEYWORD_FIELD.to_owned());
     let written_op = match item.key.find('|') {
         Some(at) => item.key[at..].to_owned(),
         None if item.field.is_none() => "keyword".to_owned(),

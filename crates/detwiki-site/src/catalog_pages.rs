@@ -10,10 +10,10 @@ use std::path::Path;
 use askama::Template;
 use detwiki_catalog::{
     Catalog, CatalogIndex, EventKeyRef, IndicatorKey, event_path, field_path, indicator_path, provider_path,
-    technique_path,
+    technique_path, visible_text,
 };
 use detwiki_ir::{Family, JSON_VERSION};
-use detwiki_knowledge::Knowledge;
+use detwiki_knowledge::{Fit, Knowledge};
 use serde::Serialize;
 
 use crate::pages::rule_title;
@@ -51,11 +51,25 @@ pub struct FamilyGroup {
 pub struct IndicatorLink {
     pub field: String,
     pub kind: String,
+    /// The most written spelling of the value.
     pub value: String,
+    /// The value as shown (invisible characters escaped).
+    #[serde(skip)]
+    pub value_text: String,
     pub rules: u64,
     /// `kusto 2, sigma 1`.
     pub by_family: String,
     pub path: String,
+}
+
+/// One spelling of an indicator's value and how many rules write it so.
+#[derive(Debug, Clone, Serialize)]
+pub struct Spelling {
+    pub value: String,
+    /// As shown (invisible characters escaped).
+    #[serde(skip)]
+    pub text: String,
+    pub rules: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Template)]
@@ -68,7 +82,14 @@ pub struct IndicatorPage {
     pub generated: String,
     pub field: String,
     pub kind: String,
+    /// The most written spelling of the value.
     pub value: String,
+    #[serde(skip)]
+    pub value_text: String,
+    /// The value as rules are matched on it (case-folded when the comparison ignores case).
+    pub match_value: String,
+    /// Every spelling of the value in the rules, most written first.
+    pub spellings: Vec<Spelling>,
     pub canonical: bool,
     #[serde(skip)]
     pub field_page: String,
@@ -133,6 +154,16 @@ pub struct EventsPage {
     #[serde(skip)]
     pub generated: String,
     pub providers: Vec<ProviderLink>,
+    /// Datasets no knowledge names (custom `_CL` tables, functions), with the rules reading them:
+    /// not providers.
+    pub unknown_datasets: Vec<UnknownDatasetLink>,
+}
+
+/// A dataset that is not a known provider, in the events index.
+#[derive(Debug, Clone, Serialize)]
+pub struct UnknownDatasetLink {
+    pub dataset: String,
+    pub rules: Vec<RuleLink>,
 }
 
 #[derive(Debug, Clone, Serialize, Template)]
@@ -152,7 +183,10 @@ pub struct EventPage {
     /// Canonical fields the rules read on the datasets holding this event, with how many rules.
     pub fields: Vec<(String, u64)>,
     pub indicators: Vec<IndicatorLink>,
+    /// Rules every field of which this event carries (fit `full`).
     pub groups: Vec<FamilyGroup>,
+    /// Rules that read fields this event lacks, or whose fit is unknown.
+    pub partial_groups: Vec<FamilyGroup>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -264,10 +298,12 @@ impl CatalogPages<'_> {
 
     fn indicator_link(&self, key: &IndicatorKey) -> IndicatorLink {
         let count = self.index.indicator_count(key);
+        let value = self.index.display_value(key);
         IndicatorLink {
             field: key.field.clone(),
             kind: key.kind.clone(),
-            value: key.value.clone(),
+            value_text: visible_text(&value),
+            value,
             rules: count.rules,
             by_family: by_family_text(&count.by_family),
             path: indicator_path(key),
@@ -315,13 +351,23 @@ impl CatalogPages<'_> {
                 self.rule_link(*position, stated.into_iter().collect::<Vec<_>>().join(", "))
             });
             let count = self.index.indicator_count(key);
+            let spellings: Vec<Spelling> = self
+                .index
+                .spellings(key)
+                .into_iter()
+                .map(|(value, rules)| Spelling { text: visible_text(&value), value, rules })
+                .collect();
+            let value = spellings.first().map(|spelling| spelling.value.clone()).unwrap_or_else(|| key.value.clone());
             let page = IndicatorPage {
                 version: JSON_VERSION,
                 root: root_of(&path),
                 generated: self.generated.to_owned(),
                 field: key.field.clone(),
                 kind: key.kind.clone(),
-                value: key.value.clone(),
+                value_text: visible_text(&value),
+                value,
+                match_value: key.value.clone(),
+                spellings,
                 canonical: key.canonical,
                 field_page: field_path(&key.field),
                 total: count.rules,
@@ -388,6 +434,7 @@ impl CatalogPages<'_> {
                 let mut field_rules: BTreeMap<String, BTreeSet<usize>> = BTreeMap::new();
                 let mut keys: BTreeSet<&IndicatorKey> = BTreeSet::new();
                 let mut positions = Vec::new();
+                let mut full_fit = BTreeSet::new();
                 for (position, row_index) in uses.iter() {
                     let Some(facts) = self.index.facts.get(*position) else { continue };
                     let Some(row) = facts.coverage.get(*row_index) else { continue };
@@ -399,6 +446,12 @@ impl CatalogPages<'_> {
                     }
                     positions.push(*position);
                     provider_rules.insert(*position);
+                    // A rule fits fully when any of its rows for this event does.
+                    if facts.coverage.iter().any(|other| {
+                        other.provider == key.provider && other.event == key.event && other.fit == Fit::Full
+                    }) {
+                        full_fit.insert(*position);
+                    }
                     // Fields and indicators of the datasets that hold this event in the rule.
                     let datasets: BTreeSet<(usize, &str)> = facts
                         .coverage
@@ -440,8 +493,18 @@ impl CatalogPages<'_> {
                     total: positions.len() as u64,
                     fields,
                     indicators: self.top_indicators(keys),
-                    groups: self
-                        .groups(positions.iter().filter_map(|position| self.rule_link(*position, String::new()))),
+                    groups: self.groups(
+                        positions
+                            .iter()
+                            .filter(|position| full_fit.contains(*position))
+                            .filter_map(|position| self.rule_link(*position, String::new())),
+                    ),
+                    partial_groups: self.groups(
+                        positions
+                            .iter()
+                            .filter(|position| !full_fit.contains(*position))
+                            .filter_map(|position| self.rule_link(*position, String::new())),
+                    ),
                 };
                 write_page(&root.join(&path), &page, &path)?;
                 pages += 1;
@@ -471,6 +534,19 @@ impl CatalogPages<'_> {
             root: "../".to_owned(),
             generated: self.generated.to_owned(),
             providers: provider_links,
+            unknown_datasets: self
+                .index
+                .unknown_datasets
+                .iter()
+                .map(|(dataset, positions)| UnknownDatasetLink {
+                    dataset: dataset.clone(),
+                    rules: positions
+                        .iter()
+                        .filter_map(|position| self.rule_link(*position, String::new()))
+                        .map(|(_, link)| link)
+                        .collect(),
+                })
+                .collect(),
         };
         write_page(&root.join("events"), &page, "events")?;
         Ok(pages + 1)

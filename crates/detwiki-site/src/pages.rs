@@ -7,7 +7,7 @@ use detwiki_ir::{Analysis, Family, JSON_VERSION, LineIndex, Metadata, Provenance
 use serde::Serialize;
 
 use crate::markdown::{is_safe_link, render_markdown_with_base};
-use detwiki_catalog::{expr_text, value_text};
+use detwiki_catalog::{expr_text, positive_text, value_text};
 
 use crate::render::PlacedDiagnostic;
 
@@ -108,6 +108,7 @@ pub struct StageView {
     pub dataset: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub predicate: Option<String>,
+    /// Conditions the stage excludes events by, each in its positive form ("excluded when").
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub exclusions: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -159,8 +160,12 @@ pub struct QueryView {
     pub heading: String,
     pub language: &'static str,
     pub analysed: bool,
-    /// The query exactly as it sits in the file, when it is only part of the rule body (a fence
-    /// of a Markdown file, the `query:` of a YAML rule).
+    /// The query as its engine receives it, ready to copy (no YAML `|` or quotes, no TOML
+    /// `'''`), when it is only part of the rule body (a fence of a Markdown file, the `query:` of
+    /// a YAML rule).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// The query exactly as it sits in the file, when that differs from `text`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
 }
@@ -266,13 +271,17 @@ pub fn rule_page<'a>(entry: &'a CatalogRule, root: String, generated: &str, sour
         .queries
         .iter()
         .enumerate()
-        .map(|(position, query)| QueryView {
-            heading: query_heading(position),
-            language: query.language.display_name(),
-            analysed: analysed_queries.contains(&position),
-            source: (query.span != rule.body_span && rule.body_span.contains(query.span) && !query.span.is_empty())
-                .then(|| slice_of(text, query.span))
-                .filter(|source| !source.is_empty()),
+        .map(|(position, query)| {
+            let part = query.span != rule.body_span && rule.body_span.contains(query.span) && !query.span.is_empty();
+            let source = part.then(|| slice_of(text, query.span)).filter(|source| !source.is_empty());
+            let copy = part.then(|| query.text.clone()).filter(|copy| !copy.trim().is_empty());
+            QueryView {
+                heading: query_heading(position),
+                language: query.language.display_name(),
+                analysed: analysed_queries.contains(&position),
+                source: source.filter(|source| copy.as_ref() != Some(source)),
+                text: copy,
+            }
         })
         .collect();
 
@@ -325,7 +334,7 @@ pub fn rule_page<'a>(entry: &'a CatalogRule, root: String, generated: &str, sour
                         exclusions: stage
                             .predicate
                             .as_ref()
-                            .map(|tree| tree.exclusions().into_iter().map(expr_text).collect())
+                            .map(|tree| tree.exclusions().into_iter().map(positive_text).collect())
                             .unwrap_or_default(),
                         aggregation_keys: stage.aggregation_keys.clone(),
                         thresholds: stage.thresholds.iter().map(expr_text).collect(),
