@@ -1,8 +1,9 @@
 //! Runs the shared corpora through detwiki's parsers and through the reference parsers in
 //! `../shared/oracles`, and writes one snapshot per language under `tasks/conformance/snapshots/`.
 //!
-//! Usage: `cargo run -p detwiki-conformance -- <kql|sigma> [--shared DIR]`.
+//! Usage: `cargo run -p detwiki-conformance -- <kql|sigma|kuery|lucene> [--shared DIR]`.
 
+mod elastic_query;
 mod kql;
 mod shared;
 mod sigma;
@@ -14,6 +15,10 @@ fn main() -> anyhow::Result<()> {
     match language.as_str() {
         "kql" => kql::run(&rest),
         "sigma" => sigma::run(&rest),
-        other => anyhow::bail!("detwiki-conformance: unknown language `{other}` (expected kql or sigma)"),
+        "kuery" => elastic_query::run(detwiki_ir::Language::Kuery, &rest),
+        "lucene" => elastic_query::run(detwiki_ir::Language::Lucene, &rest),
+        other => {
+            anyhow::bail!("detwiki-conformance: unknown language `{other}` (expected kql, sigma, kuery or lucene)")
+        }
     }
 }
