@@ -37,7 +37,9 @@ mod wildcard;
 
 use std::collections::BTreeMap;
 
-use detwiki_ir::{Analysis, Dataset, DatasetRole, Expr, FieldOrigin, Language, Op, Predicate, Span, Stage, Value};
+use detwiki_ir::{
+    Analysis, Dataset, DatasetRole, Diagnostic, Expr, FieldOrigin, Language, Op, Predicate, Span, Stage, Value,
+};
 use serde_json::Value as Json;
 
 /// What a rule says around its query: the `[rule]` table's parts that change what matches.
@@ -187,7 +189,25 @@ pub struct ElasticQuery<'a> {
 /// datasets and stages (see the crate documentation). `None` for languages without an engine
 /// here (osquery SQL of hunting files is `Language::None`).
 pub fn analyze(query: &ElasticQuery) -> Option<Analysis> {
-    let mut analysis = analyze_text(query.language, query.text)?;
+    let mut analysis = match analyze_text(query.language, query.text) {
+        Some(analysis) => analysis,
+        // A language whose engine is not in this build still has the rule's datasets and parts:
+        // the query is shown unparsed, with a note.
+        None if matches!(query.language, Language::Eql | Language::Esql) => {
+            let span = kuery::trimmed_span(query.text);
+            let note = Diagnostic::info(
+                "elastic-engine-missing",
+                format!(
+                    "{} query not parsed: no {} engine in this build",
+                    query.language.display_name(),
+                    query.language.display_name()
+                ),
+                span,
+            );
+            Analysis { language: Some(query.language), span, diagnostics: vec![note], ..Analysis::default() }
+        }
+        None => return None,
+    };
     add_rule_context(&mut analysis, query);
     Some(analysis)
 }
@@ -198,10 +218,21 @@ pub fn analyze_without_query(context: &RuleContext) -> Option<Analysis> {
         return None;
     }
     let mut analysis = Analysis { language: Some(Language::None), ..Analysis::default() };
+    analysis.stages.push(machine_learning_stage(context));
+    for integration in &context.integrations {
+        analysis.datasets.push(Dataset::new(
+            format!("integration:{integration}"),
+            DatasetRole::Source,
+            Span::default(),
+        ));
+    }
+    Some(analysis)
+}
+
+fn machine_learning_stage(context: &RuleContext) -> Stage {
     let mut stage = Stage::new("machine_learning", Span::default());
     stage.label = Some(format!("anomalies of job {}", context.machine_learning_job_ids.join(", ")));
-    analysis.stages.push(stage);
-    Some(analysis)
+    stage
 }
 
 /// The language engines by language. EQL and ES|QL have their own engines (`eql::analyze`,
@@ -255,6 +286,14 @@ fn add_rule_context(analysis: &mut Analysis, query: &ElasticQuery) {
             dataset.attributes.insert(key.to_owned(), value.clone());
         }
         analysis.datasets.push(dataset);
+    }
+    // Without index patterns or engine datasets (machine-learning rules, rules on a data view),
+    // the integrations the rule declares say which data it reads: `integration:NAME` datasets,
+    // mapped by the knowledge's fixed integration table.
+    if analysis.datasets.is_empty() && query.role == QueryRole::Main {
+        for integration in &context.integrations {
+            analysis.datasets.push(Dataset::new(format!("integration:{integration}"), DatasetRole::Source, end));
+        }
     }
     if engine_datasets == 0 && analysis.datasets.len() == 1 {
         for stage in &mut analysis.stages {
@@ -334,8 +373,8 @@ fn add_rule_context(analysis: &mut Analysis, query: &ElasticQuery) {
         stage.label = context.alert_suppression_window.as_ref().map(|window| format!("one alert per {window}"));
         analysis.stages.push(stage);
     }
-    if let Some(without) = analyze_without_query(context) {
-        analysis.stages.extend(without.stages.into_iter().map(|stage| Stage { span: end, ..stage }));
+    if !context.machine_learning_job_ids.is_empty() {
+        analysis.stages.push(Stage { span: end, ..machine_learning_stage(context) });
     }
 }
 
