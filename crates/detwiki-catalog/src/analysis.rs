@@ -3,7 +3,7 @@
 //! Each engine receives decoded query text and answers with spans into that text; this module maps
 //! them back to file offsets so that every slice shown later comes from the file itself.
 
-use detwiki_ir::{Analysis, Language, Rule, SourceContext};
+use detwiki_ir::{Analysis, Diagnostic, Family, Language, Query, Rule, SourceContext, Span};
 use serde::{Deserialize, Serialize};
 
 /// The analysis of one query of a rule.
@@ -20,13 +20,14 @@ pub struct QueryAnalysis {
 
 /// Runs the language engine of every query of `rule`.
 ///
-/// Languages without an engine yet (SPL, EQL, kuery, Lucene, ES|QL, no query) give no
-/// analysis: their pages still show the rule. `context` carries what the source defines once
+/// Elastic queries go through `detwiki_elastic` with the rule's context (index patterns, rule
+/// type, filters); YARA-L through `detwiki_yaral`. `context` carries what the source defines once
 /// (Splunk macros) for the engines that need it.
 pub fn analyze_rule(rule: &Rule, context: &SourceContext) -> Vec<QueryAnalysis> {
     // The SPL engine will expand macros from the context; no engine reads it yet.
     let _ = context;
     let mut analyses = Vec::new();
+    let mut elastic_context = None;
     for (index, query) in rule.queries.iter().enumerate() {
         match query.language {
             Language::Kql => {
@@ -48,8 +49,52 @@ pub fn analyze_rule(rule: &Rule, context: &SourceContext) -> Vec<QueryAnalysis> 
                     analyses.push(QueryAnalysis { query: index, name: query.name.clone(), analysis });
                 }
             }
-            Language::Spl | Language::Eql | Language::Kuery | Language::Lucene | Language::Esql | Language::None => {}
+            Language::Eql | Language::Kuery | Language::Lucene | Language::Esql | Language::None
+                if rule.family == Family::Elastic =>
+            {
+                if let Some(analysis) = analyze_elastic(rule, query, &mut elastic_context) {
+                    analyses.push(QueryAnalysis { query: index, name: query.name.clone(), analysis });
+                }
+            }
+            Language::Spl
+            | Language::Eql
+            | Language::Kuery
+            | Language::Lucene
+            | Language::Esql
+            | Language::None => {}
         }
     }
+    // Machine-learning rules have no query: their job ids are the rule's one stage.
+    if rule.family == Family::Elastic
+        && rule.queries.is_empty()
+        && let Some(analysis) = detwiki_elastic::analyze_without_query(&elastic_rule_context(rule))
+    {
+        analyses.push(QueryAnalysis { query: 0, name: None, analysis });
+    }
     analyses
+}
+
+/// The rule-level context of an Elastic rule, read once per rule.
+fn elastic_rule_context(rule: &Rule) -> detwiki_elastic::RuleContext {
+    detwiki_elastic::RuleContext::from_metadata(&rule.metadata.extra)
+}
+
+/// One query of an Elastic rule. Hunting osquery SQL (`Language::None`) is not analysed: an info
+/// note says so, which is not a failure.
+fn analyze_elastic(rule: &Rule, query: &Query, context: &mut Option<detwiki_elastic::RuleContext>) -> Option<Analysis> {
+    if query.language == Language::None {
+        let span = query.source_map.span_to_file(Span::from_usize(0, query.text.trim_end().len()));
+        let note = Diagnostic::info("elastic-osquery-not-analysed", "not analysed (osquery SQL)", span);
+        return Some(Analysis { language: Some(Language::None), span, diagnostics: vec![note], ..Analysis::default() });
+    }
+    let context = context.get_or_insert_with(|| elastic_rule_context(rule));
+    let role = if query.name.as_deref() == Some(detwiki_elastic::THREAT_QUERY_NAME) {
+        detwiki_elastic::QueryRole::ThreatIndicators
+    } else {
+        detwiki_elastic::QueryRole::Main
+    };
+    let elastic = detwiki_elastic::ElasticQuery { language: query.language, text: &query.text, role, context };
+    let mut analysis = detwiki_elastic::analyze(&elastic)?;
+    analysis.map_spans(&query.source_map);
+    Some(analysis)
 }

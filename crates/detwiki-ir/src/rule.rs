@@ -124,6 +124,9 @@ pub enum BodyFormat {
     Kql,
     SigmaYaml,
     ElasticToml,
+    /// A bare Elastic query file (`.eql`, `.esql`, `.kuery`, `.lucene`) or a query given with
+    /// `--lang`, without the rule's TOML around it.
+    ElasticQuery,
     SplunkYaml,
     Yaral,
 }
@@ -136,6 +139,7 @@ impl BodyFormat {
             BodyFormat::Kql => "KQL",
             BodyFormat::SigmaYaml => "Sigma YAML",
             BodyFormat::ElasticToml => "Elastic TOML",
+            BodyFormat::ElasticQuery => "Elastic query",
             BodyFormat::SplunkYaml => "Splunk YAML",
             BodyFormat::Yaral => "YARA-L",
         }

@@ -59,6 +59,11 @@ pub(crate) fn read_file(input: &FileInput) -> Outcome {
         // they do not start like one (prose before the query, say).
         Some("txt") => kql_files::read(input, input.layout.as_deref() != Some("kql")),
         Some("yaral") => yaral::read(input),
+        // Bare Elastic queries. `.kql` is Kusto's, so Kibana KQL files are `.kuery`.
+        Some("eql") => raw_query(input, Language::Eql),
+        Some("esql") => raw_query(input, Language::Esql),
+        Some("kuery") => raw_query(input, Language::Kuery),
+        Some("lucene") => raw_query(input, Language::Lucene),
         Some("json") => Outcome::skipped("JSON data, not a rule"),
         Some("csv") | Some("tsv") => Outcome::skipped("CSV data (lookup or table), not a rule"),
         None => {
@@ -144,14 +149,15 @@ fn raw_query(input: &FileInput, language: Language) -> Outcome {
         Language::Kql => BodyFormat::Kql,
         Language::Sigma => BodyFormat::SigmaYaml,
         Language::Spl => BodyFormat::SplunkYaml,
-        Language::Eql | Language::Kuery | Language::Lucene | Language::Esql | Language::None => BodyFormat::ElasticToml,
+        Language::Eql | Language::Kuery | Language::Lucene | Language::Esql => BodyFormat::ElasticQuery,
+        Language::None => BodyFormat::ElasticToml,
         Language::Yaral => BodyFormat::Yaral,
     };
     let (text, map) = kql_files::whole_text_query(&input.text);
     let span = Span::from_usize(0, input.text.len());
     let query = Query { name: None, language, document: None, text, span, source_map: map };
     let mut diagnostics = Vec::new();
-    if format != BodyFormat::Kql && format != BodyFormat::Yaral {
+    if !matches!(format, BodyFormat::Kql | BodyFormat::Yaral | BodyFormat::ElasticQuery) {
         diagnostics.push(Diagnostic::info(
             "raw-query-text",
             format!("read as a bare {} query, not as a rule file", language.display_name()),
@@ -166,6 +172,20 @@ fn raw_query(input: &FileInput, language: Language) -> Outcome {
 mod tests {
     use super::*;
     use crate::test_support::input;
+
+    #[test]
+    fn bare_elastic_query_files() {
+        for (path, language) in [
+            ("q.eql", Language::Eql),
+            ("q.esql", Language::Esql),
+            ("q.kuery", Language::Kuery),
+            ("q.lucene", Language::Lucene),
+        ] {
+            let Outcome::Rules(rules) = read_file(&input(path, "process.name : \"a.exe\"\n")) else { panic!("{path}") };
+            assert_eq!(rules[0].queries[0].language, language);
+            assert_eq!(rules[0].format, BodyFormat::ElasticQuery);
+        }
+    }
 
     #[test]
     fn declared_layouts_pick_the_reader() {

@@ -118,11 +118,21 @@ fn read_rule(input: &FileInput, root: &toml_edit::Table, rule: &dyn toml_edit::T
     let text: &str = &input.text;
     let rule_type = string_of(rule, "type").unwrap_or_default();
     let language_name = string_of(rule, "language").unwrap_or_default();
+    // Endpoint behaviour rules (the `protections-artifacts` layout) have a `[rule]` table with a
+    // `query` but no `language`, `type` or `index`, and name the agent instead: `os_list`,
+    // `min_endpoint_version`, `[[actions]]`. Their queries are EQL over Elastic Defend events.
+    let endpoint_behavior = language_name.is_empty()
+        && rule_type.is_empty()
+        && rule.get("index").is_none()
+        && ["os_list", "min_endpoint_version", "actions"]
+            .iter()
+            .any(|key| rule.contains_key(key) || root.contains_key(key));
     let language = match language_name.to_ascii_lowercase().as_str() {
         "eql" => Language::Eql,
         "kuery" => Language::Kuery,
         "lucene" => Language::Lucene,
         "esql" => Language::Esql,
+        _ if endpoint_behavior => Language::Eql,
         _ => match rule_type.as_str() {
             "eql" => Language::Eql,
             "esql" => Language::Esql,
@@ -181,8 +191,15 @@ fn read_rule(input: &FileInput, root: &toml_edit::Table, rule: &dyn toml_edit::T
         "anomaly_threshold",
         "timestamp_override",
         "threat_index",
+        "threat_mapping",
+        "threat_filters",
+        "filters",
+        "alert_suppression",
+        "building_block_type",
         "note",
         "setup",
+        "os_list",
+        "min_endpoint_version",
     ] {
         if let Some(item) = rule.get(key) {
             let json = to_json(item, 0);
@@ -194,7 +211,13 @@ fn read_rule(input: &FileInput, root: &toml_edit::Table, rule: &dyn toml_edit::T
     if let Some(integration) = metadata_table.and_then(|table| table.get("integration")) {
         metadata.extra.insert("integration".to_owned(), to_json(integration, 0));
     }
-    metadata.extra.insert("elastic_kind".to_owned(), Json::String("rule".to_owned()));
+    let kind = if endpoint_behavior { "endpoint_behavior" } else { "rule" };
+    metadata.extra.insert("elastic_kind".to_owned(), Json::String(kind.to_owned()));
+    if endpoint_behavior && !metadata.extra.contains_key("integration") {
+        // Behaviour rules run inside Elastic Defend; the events are its own.
+        metadata.extra.insert("integration".to_owned(), Json::Array(vec![Json::String("endpoint".to_owned())]));
+        metadata.extra.insert("index".to_owned(), Json::Array(vec![Json::String("logs-endpoint.events.*".to_owned())]));
+    }
     let body_span = Span::from_usize(0, text.len());
     Outcome::Rules(vec![input.rule(BodyFormat::ElasticToml, metadata, body_span, queries, diagnostics)])
 }
@@ -464,6 +487,17 @@ name = "Defense Evasion"
         assert!(rule.queries[0].text.starts_with("sequence by host.id"));
         assert!(rule.diagnostics.is_empty(), "{:?}", rule.diagnostics);
         check(text, &rule.queries[0]);
+    }
+
+    #[test]
+    fn endpoint_behavior_layout_is_eql_over_elastic_defend() {
+        let text = "[rule]\ndescription = \"d\"\nid = \"x\"\nname = \"Behaviour\"\nos_list = [\"windows\"]\nquery = '''\nprocess where process.name : \"a.exe\"\n'''\nmin_endpoint_version = \"8.4.0\"\n\n[[actions]]\naction = \"kill_process\"\n";
+        let Outcome::Rules(rules) = read(&input("behavior/rules/x.toml", text)) else { panic!() };
+        let rule = &rules[0];
+        assert_eq!(rule.queries[0].language, Language::Eql);
+        assert_eq!(rule.metadata.extra.get("elastic_kind"), Some(&Json::String("endpoint_behavior".to_owned())));
+        assert!(rule.metadata.extra.contains_key("index"));
+        assert!(rule.metadata.extra.contains_key("os_list"));
     }
 
     #[test]

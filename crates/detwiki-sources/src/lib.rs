@@ -347,7 +347,7 @@ impl FileInput {
         let family = match format {
             BodyFormat::SentinelYaml | BodyFormat::Markdown | BodyFormat::Kql => Family::Kusto,
             BodyFormat::SigmaYaml => Family::Sigma,
-            BodyFormat::ElasticToml => Family::Elastic,
+            BodyFormat::ElasticToml | BodyFormat::ElasticQuery => Family::Elastic,
             BodyFormat::SplunkYaml => Family::Splunk,
             BodyFormat::Yaral => Family::Yaral,
         };

@@ -6,7 +6,6 @@
 mod eql;
 mod esql;
 mod kql;
-mod kql_semantic;
 mod shared;
 mod sigma;
 mod yaral;

@@ -25,3 +25,18 @@ pub fn oracles_home() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache"));
     cache.join("detwiki-oracles")
 }
+
+/// The commit `corpus/MANIFEST.toml` records for the corpus folder `corpus` (empty when unknown).
+pub fn corpus_commit(shared: &std::path::Path, corpus: &str) -> String {
+    let Ok(text) = std::fs::read_to_string(shared.join("corpus/MANIFEST.toml")) else { return String::new() };
+    let mut in_corpus = false;
+    for line in text.lines() {
+        let value = || line.split_once('=').map(|(_, value)| value.trim().trim_matches('"').to_owned());
+        if line.starts_with("path") {
+            in_corpus = value().as_deref() == Some(corpus);
+        } else if in_corpus && line.starts_with("commit") {
+            return value().unwrap_or_default();
+        }
+    }
+    String::new()
+}
