@@ -20,12 +20,10 @@ pub struct QueryAnalysis {
 
 /// Runs the language engine of every query of `rule`.
 ///
-/// Languages without an engine yet (SPL, EQL, kuery, Lucene, ES|QL, YARA-L, no query) give no
+/// Languages without an engine yet (EQL, kuery, Lucene, ES|QL, YARA-L, no query) give no
 /// analysis: their pages still show the rule. `context` carries what the source defines once
 /// (Splunk macros) for the engines that need it.
 pub fn analyze_rule(rule: &Rule, context: &SourceContext) -> Vec<QueryAnalysis> {
-    // The SPL engine will expand macros from the context; no engine reads it yet.
-    let _ = context;
     let mut analyses = Vec::new();
     for (index, query) in rule.queries.iter().enumerate() {
         match query.language {
@@ -42,13 +40,14 @@ pub fn analyze_rule(rule: &Rule, context: &SourceContext) -> Vec<QueryAnalysis> 
                 let analysis = detwiki_sigma::analyze(&query.text, document);
                 analyses.push(QueryAnalysis { query: index, name: query.name.clone(), analysis });
             }
-            Language::Spl
-            | Language::Eql
-            | Language::Kuery
-            | Language::Lucene
-            | Language::Esql
-            | Language::Yaral
-            | Language::None => {}
+            Language::Spl => {
+                // Macros come from the source's `macros/*.yml`; the engine's spans point into
+                // the decoded query (a macro body's nodes carry the call's span).
+                let mut analysis = detwiki_spl::analyze(&query.text, &context.macros);
+                analysis.map_spans(&query.source_map);
+                analyses.push(QueryAnalysis { query: index, name: query.name.clone(), analysis });
+            }
+            Language::Eql | Language::Kuery | Language::Lucene | Language::Esql | Language::Yaral | Language::None => {}
         }
     }
     analyses
