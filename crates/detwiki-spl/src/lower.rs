@@ -544,6 +544,13 @@ impl<'a> Lowerer<'a> {
                 predicate.values = vec![Value::Cidr { value }];
                 Some(Expr::Predicate(predicate))
             }
+            ("in", [column, list @ ..]) if !list.is_empty() => {
+                let column = self.column_of(column, scope)?;
+                let values: Option<Vec<Value>> = list.iter().map(|value| eval_value(value, self.source)).collect();
+                let mut predicate = column.into_predicate(self, scope, Op::In, "in", span);
+                predicate.values = values?;
+                Some(Expr::Predicate(predicate))
+            }
             ("isnull" | "isnotnull", [column]) => {
                 let column = self.column_of(column, scope)?;
                 let op = if name == "isnull" { Op::IsNull } else { Op::IsNotNull };

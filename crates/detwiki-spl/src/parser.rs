@@ -72,6 +72,8 @@ impl<'a> Parser<'a> {
                         .map_or(end, |o| index + 6 + o);
                     continue;
                 }
+                // An escaped character outside quotes (`*\\"hostNetwork\\"*`) is not a delimiter.
+                b'\\' => index += 1,
                 b'[' => depth += 1,
                 b']' => depth = depth.saturating_sub(1),
                 b'|' if depth == 0 => {
@@ -243,7 +245,8 @@ impl<'a> Parser<'a> {
                     cursor.position += 1;
                     continue;
                 }
-                Some(item) if cursor.is_keyword(item, "AND") => {
+                // Commas between search terms separate nothing in Splunk: skipped.
+                Some(item) if cursor.is_keyword(item, "AND") || item.token.kind == TokenKind::Comma => {
                     cursor.position += 1;
                     continue;
                 }
@@ -482,10 +485,7 @@ impl<'a> Parser<'a> {
                 EvalExpr::Field(Name { text: text.trim_matches('\'').to_owned(), span: token.span })
             }
             TokenKind::Word => {
-                if cursor
-                    .peek()
-                    .is_some_and(|next| next.token.kind == TokenKind::LParen && next.token.span.start == token.span.end)
-                {
+                if cursor.peek().is_some_and(|next| next.token.kind == TokenKind::LParen) {
                     cursor.position += 1;
                     let arguments = self.eval_arguments(cursor, token.span);
                     let span = token.span.cover(cursor.previous_span());

@@ -1,13 +1,14 @@
 //! Parses a whole corpus with detwiki and with the reference parser in the same run and prints
 //! queries (or rules) per second for both and the ratio.
 //!
-//! Usage: `cargo run --release -p detwiki-benchmark -- <kql|sigma> [--shared DIR]`.
+//! Usage: `cargo run --release -p detwiki-benchmark -- <kql|sigma|spl> [--shared DIR]`.
 
 mod kql;
 /// The same locating of `../shared` and the oracles as the conformance task.
 #[path = "../../conformance/src/shared.rs"]
 mod shared;
 mod sigma;
+mod spl;
 
 fn main() -> anyhow::Result<()> {
     let mut arguments = std::env::args().skip(1);
@@ -16,6 +17,7 @@ fn main() -> anyhow::Result<()> {
     match language.as_str() {
         "kql" => kql::run(&rest),
         "sigma" => sigma::run(&rest),
-        other => anyhow::bail!("detwiki-benchmark: unknown language `{other}` (expected kql or sigma)"),
+        "spl" => spl::run(&rest),
+        other => anyhow::bail!("detwiki-benchmark: unknown language `{other}` (expected kql, sigma or spl)"),
     }
 }

@@ -1,11 +1,12 @@
 //! Runs the shared corpora through detwiki's parsers and through the reference parsers in
 //! `../shared/oracles`, and writes one snapshot per language under `tasks/conformance/snapshots/`.
 //!
-//! Usage: `cargo run -p detwiki-conformance -- <kql|sigma> [--shared DIR]`.
+//! Usage: `cargo run -p detwiki-conformance -- <kql|sigma|spl> [--shared DIR]`.
 
 mod kql;
 mod shared;
 mod sigma;
+mod spl;
 
 fn main() -> anyhow::Result<()> {
     let mut arguments = std::env::args().skip(1);
@@ -14,6 +15,7 @@ fn main() -> anyhow::Result<()> {
     match language.as_str() {
         "kql" => kql::run(&rest),
         "sigma" => sigma::run(&rest),
-        other => anyhow::bail!("detwiki-conformance: unknown language `{other}` (expected kql or sigma)"),
+        "spl" => spl::run(&rest),
+        other => anyhow::bail!("detwiki-conformance: unknown language `{other}` (expected kql, sigma or spl)"),
     }
 }
