@@ -230,7 +230,7 @@ fn answer_lines(analysis: &detwiki_ir::Analysis) -> Vec<String> {
                 };
                 let head = format!("{not}{}{origin} {}", predicate.field, predicate.op.as_str());
                 if predicate.values.is_empty() {
-                    out.push(head);
+                    out.push(head.clone());
                 }
                 for value in &predicate.values {
                     out.push(format!("{head} {}", value.literal_text().unwrap_or_default()));

@@ -30,8 +30,7 @@ pub fn parse(text: &str) -> Parsed {
 /// The top-level command names of a search, in order (the leading search without `|` is
 /// `search`), as a command splitter sees them.
 pub fn command_names(text: &str) -> Vec<String> {
-    let mut parser = Parser { source: text, diagnostics: Vec::new(), depth: 0 };
-    parser.segments(0, text.len()).into_iter().filter_map(|(start, end, _)| parser.command_name(start, end)).collect()
+    parse(text).pipeline.commands.into_iter().map(|command| command.name).collect()
 }
 
 struct Parser<'a> {
@@ -87,15 +86,6 @@ impl<'a> Parser<'a> {
         }
         segments.push((segment_start, end, piped));
         segments
-    }
-
-    /// The first word of a segment, lower-case, when the segment is not blank; `search` for a
-    /// leading segment that does not start with a command.
-    fn command_name(&mut self, start: usize, end: usize) -> Option<String> {
-        let mut scratch = Vec::new();
-        let tokens = tokenize(self.source, start, end, Mode::Search, &mut scratch);
-        let first = tokens.first()?;
-        Some(if first.kind == TokenKind::Word { first.text(self.source).to_ascii_lowercase() } else { String::new() })
     }
 
     fn pipeline(&mut self, start: usize, end: usize, leading_is_command: bool) -> Pipeline {

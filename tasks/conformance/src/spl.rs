@@ -93,6 +93,9 @@ fn explain(ours: &[String], theirs: &[String], text: &str) -> String {
         return "splint keeps an empty command (`| |` or a trailing `|`); detwiki reports it as a diagnostic"
             .to_owned();
     }
+    if text.contains("=*\\\"") && theirs.len() < ours.len() {
+        return "splint opens a string at an escaped quote outside quotes (`=*\\\"hostNetwork\\\":true*`); Splunk reads `\\\"` there as a literal quote, so the pipes after it still split".to_owned();
+    }
     if text.contains('\'') && ours.len() > theirs.len() {
         return "splint reads `'` as a string quote everywhere; in SPL search terms it is an ordinary character"
             .to_owned();
