@@ -270,7 +270,10 @@ fn answer_key() {
             lines.map(str::trim).filter(|line| !line.is_empty()).map(str::to_owned).collect();
         expected.sort();
         let entry = catalog.rules.iter().find(|entry| entry.rule.provenance.path == path).expect(path);
-        let actual = answer_lines(&entry.analyses[0].analysis);
+        // Key lines are trimmed when read, so values with edge spaces are compared trimmed on both sides.
+        let mut actual: Vec<String> =
+            answer_lines(&entry.analyses[0].analysis).iter().map(|line| line.trim().to_owned()).collect();
+        actual.sort();
         total += 1;
         if actual == expected {
             agree += 1;
@@ -279,7 +282,7 @@ fn answer_key() {
         }
     }
     println!("answer key: {agree}/{total} searches agree");
-    assert!(total >= 8);
+    assert!(total >= 12);
     // FIXME: every search should agree; the disagreements printed above are open issues.
     assert!(agree * 100 >= total * 75, "{agree}/{total}");
 }

@@ -756,6 +756,35 @@ mod tests {
         }
     }
 
+    /// A hand-written hunting write-up with SPL in every shape the reader accepts or refuses.
+    const SPL_WRITE_UP: &str = "# Service installs\n\n## Tagged\n```Splunk\n`wineventlog_system` EventCode=7045 | stats count by ServiceName\n```\n\n## Lower case tag\n```spl\nindex=win sourcetype=XmlWinEventLog:System EventCode=7045\n```\n\n## Untagged raw search\n```\nindex=win EventCode=4688 | table host\n```\n\n## Untagged tstats\n```\n| tstats count from datamodel=Endpoint.Processes by Processes.dest\n```\n\n## PowerShell\n```powershell\nGet-Service\n```\n";
+
+    #[test]
+    fn spl_fences() {
+        let auto = rule(SPL_WRITE_UP);
+        let languages: Vec<(Option<&str>, Language)> =
+            auto.queries.iter().map(|query| (query.name.as_deref(), query.language)).collect();
+        // Without a declared language, the untagged `| tstats` block also looks like KQL and stays KQL.
+        assert_eq!(
+            languages,
+            vec![
+                (Some("Tagged"), Language::Spl),
+                (Some("Lower case tag"), Language::Spl),
+                (Some("Untagged raw search"), Language::Spl),
+                (Some("Untagged tstats"), Language::Kql),
+            ]
+        );
+        let mut declared = input("hunts/services.md", SPL_WRITE_UP);
+        declared.languages = vec![Language::Spl];
+        let Outcome::Rules(rules) = read(&declared) else { panic!("rules") };
+        assert!(rules[0].queries.iter().all(|query| query.language == Language::Spl));
+        assert_eq!(rules[0].queries.len(), 4);
+        assert!(rules[0].diagnostics.iter().any(|diagnostic| diagnostic.code == "markdown-block-not-spl"));
+        assert!(rules[0].queries[0].text.starts_with("`wineventlog_system`"));
+        assert!(looks_like_spl("```comment```\n`sysmon` EventCode=1"));
+        assert!(!looks_like_spl("DeviceProcessEvents\n| take 1"));
+    }
+
     const HYBRID: &str = "# *Detect Msiexec*\n\n## Query Information\n\n#### MITRE ATT&CK Technique(s)\n\n| Technique ID | Title    | Link    |\n| ---  | --- | --- |\n| T1218.007 | System Binary Proxy Execution: Msiexec | https://attack.mitre.org/techniques/T1218/007/ |\n\n#### Description\nAdversaries use **Msiexec**.\n\n> [!WARNING]\n> Tune it.\n\n#### Author <Optional>\n- **Name:** Robbe Van den Daele\n- **Github:** https://github.com/x\n\n#### References\n- https://thecollective.eu/\n\n## Defender XDR\n```KQL\nDeviceNetworkEvents\n| where x\n```\n## Sentinel\n```KQL\nN/A\n```\n";
 
     #[test]

@@ -98,7 +98,7 @@ impl<'a> Lowerer<'a> {
                         if let Some(expression) = expression {
                             collect_selectors(expression, false, &mut selectors);
                         }
-                        let macro_term = expression.and_then(|expression| leading_macro_term(expression));
+                        let macro_term = expression.and_then(leading_macro_term);
                         if first || !selectors.is_empty() {
                             let span = expression.map_or(command.span, SearchExpr::span);
                             scope.dataset = Some(self.selector_dataset(&selectors, macro_term, span, role));
@@ -106,7 +106,7 @@ impl<'a> Lowerer<'a> {
                     }
                     stage.dataset = scope.dataset;
                     if let Some(expression) = expression {
-                        let tree = self.search_expr(expression, command, scope, depth);
+                        let tree = self.search_expr(expression, scope);
                         self.place(&mut stage, tree, scope);
                     }
                 }
@@ -279,7 +279,7 @@ impl<'a> Lowerer<'a> {
                 }
             }
             stage.dataset = scope.dataset;
-            let tree = self.search_expr(clause, command, scope, depth);
+            let tree = self.search_expr(clause, scope);
             stage.predicate = tree;
         } else if command.name == "tstats" && scope.dataset.is_none() {
             scope.dataset = Some(self.selector_dataset(&[], None, command.span, role));
@@ -339,7 +339,7 @@ impl<'a> Lowerer<'a> {
             scope.columns.insert(output.text.clone(), Column::Computed(command.span));
         }
         if let Some(clause) = &lookup.where_clause {
-            let tree = self.search_expr(clause, command, scope, 0);
+            let tree = self.search_expr(clause, scope);
             stage.predicate = tree;
         }
     }
@@ -370,17 +370,16 @@ impl<'a> Lowerer<'a> {
         }
     }
 
-    fn search_expr(&self, expression: &SearchExpr, command: &Command, scope: &Scope, depth: u32) -> Option<Expr> {
-        let _ = depth;
+    fn search_expr(&self, expression: &SearchExpr, scope: &Scope) -> Option<Expr> {
         match expression {
             SearchExpr::And(items) => {
-                simplify(items.iter().filter_map(|item| self.search_expr(item, command, scope, depth)).collect(), true)
+                simplify(items.iter().filter_map(|item| self.search_expr(item, scope)).collect(), true)
             }
             SearchExpr::Or(items) => {
-                simplify(items.iter().filter_map(|item| self.search_expr(item, command, scope, depth)).collect(), false)
+                simplify(items.iter().filter_map(|item| self.search_expr(item, scope)).collect(), false)
             }
             SearchExpr::Not { item, .. } => {
-                self.search_expr(item, command, scope, depth).map(|item| Expr::Not { item: Box::new(item) })
+                self.search_expr(item, scope).map(|item| Expr::Not { item: Box::new(item) })
             }
             SearchExpr::Compare { field, op, value, span } => {
                 if is_selector(&field.text) && *op == CompareOp::Eq {
@@ -434,7 +433,7 @@ impl<'a> Lowerer<'a> {
             return Expr::Predicate(predicate);
         }
         let (ir_op, negated, values) = match op {
-            CompareOp::Eq | CompareOp::Ne if value.value == "*" && !value.quoted || value.value == "*" => {
+            CompareOp::Eq | CompareOp::Ne if value.value == "*" => {
                 let op = if op == CompareOp::Eq { Op::IsNotNull } else { Op::IsNull };
                 (op, false, Vec::new())
             }
