@@ -21,11 +21,10 @@ pub struct QueryAnalysis {
 /// Runs the language engine of every query of `rule`.
 ///
 /// Elastic queries go through `detwiki_elastic` with the rule's context (index patterns, rule
-/// type, filters); YARA-L through `detwiki_yaral`. `context` carries what the source defines once
+/// type, filters); YARA-L through `detwiki_yaral`; SPL through `detwiki_spl` with the source's
+/// macros. `context` carries what the source defines once
 /// (Splunk macros) for the engines that need it.
 pub fn analyze_rule(rule: &Rule, context: &SourceContext) -> Vec<QueryAnalysis> {
-    // The SPL engine will expand macros from the context; no engine reads it yet.
-    let _ = context;
     let mut analyses = Vec::new();
     let mut elastic_context = None;
     for (index, query) in rule.queries.iter().enumerate() {
@@ -43,6 +42,13 @@ pub fn analyze_rule(rule: &Rule, context: &SourceContext) -> Vec<QueryAnalysis> 
                 let analysis = detwiki_sigma::analyze(&query.text, document);
                 analyses.push(QueryAnalysis { query: index, name: query.name.clone(), analysis });
             }
+            Language::Spl => {
+                // Macros come from the source's `macros/*.yml`; the engine's spans point into
+                // the decoded query (a macro body's nodes carry the call's span).
+                let mut analysis = detwiki_spl::analyze(&query.text, &context.macros);
+                analysis.map_spans(&query.source_map);
+                analyses.push(QueryAnalysis { query: index, name: query.name.clone(), analysis });
+            }
             Language::Yaral => {
                 for mut analysis in detwiki_yaral::analyze(&query.text) {
                     analysis.map_spans(&query.source_map);
@@ -56,8 +62,7 @@ pub fn analyze_rule(rule: &Rule, context: &SourceContext) -> Vec<QueryAnalysis> 
                     analyses.push(QueryAnalysis { query: index, name: query.name.clone(), analysis });
                 }
             }
-            Language::Spl
-            | Language::Eql
+            Language::Eql
             | Language::Kuery
             | Language::Lucene
             | Language::Esql

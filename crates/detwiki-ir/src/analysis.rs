@@ -40,6 +40,20 @@ impl Analysis {
         self.diagnostics.iter().any(Diagnostic::is_error)
     }
 
+    /// The macro whose body a predicate (or any node) came from, by its span.
+    ///
+    /// Source-map contract for macros (SPL): an engine that expands macros gives every node that
+    /// comes from a macro body the span of the call as written in the rule, and lists each call
+    /// as a [`ParameterKind::Macro`] parameter with that span (outermost call first). A node
+    /// whose span equals a call's span therefore came from that macro; nothing else can have
+    /// that span, since the call's text is not itself a predicate.
+    pub fn macro_of(&self, span: Span) -> Option<&str> {
+        self.parameters
+            .iter()
+            .find(|parameter| parameter.kind == ParameterKind::Macro && parameter.span == span)
+            .map(|parameter| parameter.name.as_str())
+    }
+
     /// Rewrites every span from decoded-query offsets to file offsets. Language engines work on
     /// the decoded text; callers that hold the file call this once before showing anything.
     pub fn map_spans(&mut self, map: &SourceMap) {

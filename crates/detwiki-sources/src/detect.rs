@@ -55,6 +55,7 @@ pub(crate) fn read_file(input: &FileInput) -> Outcome {
             markdown::read(input)
         }
         Some("kql") | Some("csl") | Some("kusto") => kql_files::read(input, false),
+        Some("spl") => raw_query(input, Language::Spl),
         // A source declared as `layout = "kql"` holds queries in its `.txt` files even when
         // they do not start like one (prose before the query, say).
         Some("txt") => kql_files::read(input, input.layout.as_deref() != Some("kql")),

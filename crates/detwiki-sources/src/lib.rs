@@ -180,6 +180,7 @@ pub fn read_source(
         commit: commit.clone(),
         license: spec.license.clone(),
         layout: spec.layout.clone(),
+        languages: spec.languages.iter().filter_map(|name| Language::from_name(name)).collect(),
         per_file_commits: read_sample_commits(&root),
     };
     let walked = walk::walk(&root);
@@ -192,6 +193,12 @@ pub fn read_source(
 /// Reads files and folders given on the command line, detecting each file's format. Folders are
 /// walked like a source; paths in rule ids and provenance are the paths as given.
 pub fn read_paths(paths: &[PathBuf]) -> SourceRead {
+    read_paths_as(paths, &[])
+}
+
+/// [`read_paths`] for a source of the given languages (`--lang spl` reads Markdown fences as SPL,
+/// as `languages = ["spl"]` does in a sources file).
+pub fn read_paths_as(paths: &[PathBuf], languages: &[Language]) -> SourceRead {
     let settings = SourceSettings {
         name: "command line".to_owned(),
         slug: "local".to_owned(),
@@ -199,6 +206,7 @@ pub fn read_paths(paths: &[PathBuf]) -> SourceRead {
         commit: None,
         license: None,
         layout: None,
+        languages: languages.to_vec(),
         per_file_commits: BTreeMap::new(),
     };
     let mut walked = Vec::new();
@@ -256,6 +264,7 @@ pub fn read_text(name: &str, text: &str, language: Option<Language>) -> SourceRe
         commit: None,
         license: None,
         layout: None,
+        languages: language.into_iter().collect(),
         per_file_commits: BTreeMap::new(),
     };
     // `-` (or nothing) names standard input itself.
@@ -276,6 +285,8 @@ pub(crate) struct SourceSettings {
     commit: Option<String>,
     license: Option<String>,
     layout: Option<String>,
+    /// The source's declared `languages`: Markdown fences are read as these languages.
+    languages: Vec<Language>,
     /// Commits of single files in a sampled source (`SAMPLE.md`), overriding `commit`.
     per_file_commits: BTreeMap<String, String>,
 }
@@ -308,6 +319,7 @@ impl SourceSettings {
             },
             id_prefix: self.slug.clone(),
             layout: self.layout.clone(),
+            languages: self.languages.clone(),
             diagnostics,
         }
     }
@@ -329,6 +341,8 @@ pub(crate) struct FileInput {
     /// Source slug, the first part of rule ids.
     pub id_prefix: String,
     pub layout: Option<String>,
+    /// The source's declared languages (`languages = ["spl"]` reads Markdown fences as SPL).
+    pub languages: Vec<Language>,
     /// Problems with the file itself (invalid UTF-8), added to each of its rules.
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -543,6 +557,7 @@ pub(crate) mod test_support {
             commit: Some("abc".to_owned()),
             license: Some("MIT".to_owned()),
             layout: None,
+            languages: Vec::new(),
             per_file_commits: BTreeMap::new(),
         };
         settings.input(repo_path, text.to_owned(), false)

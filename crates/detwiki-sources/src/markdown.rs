@@ -224,6 +224,27 @@ pub(crate) fn read(input: &FileInput) -> Outcome {
         let open = scan.lines.get(fence.open_line).map(|line| line.start).unwrap_or(0);
         let fence_span = Span::from_usize(open, open + scan.lines.get(fence.open_line).map_or(0, |l| l.text.len()));
         let (decoded, map, span) = fence_content(text, &scan, fence);
+        if let Some(language) = spl_fence(&fence.info, &decoded, &input.languages) {
+            if fence.close_line.is_none() {
+                diagnostics.push(Diagnostic::warning(
+                    "markdown-unclosed-fence",
+                    "code fence is never closed: the block runs to the end of the file",
+                    fence_span,
+                ));
+            }
+            let name = query_name(&scan, fence.open_line, &mut names_used);
+            queries.push(Query { name, language, document: None, text: decoded, span, source_map: map });
+            continue;
+        }
+        if input.languages.contains(&Language::Spl) && !input.languages.contains(&Language::Kql) {
+            other_tags.push(if fence.info.is_empty() { "untagged".to_owned() } else { fence.info.clone() });
+            diagnostics.push(Diagnostic::info(
+                "markdown-block-not-spl",
+                format!("code block tagged `{}` is not SPL: ignored", fence.info),
+                fence_span,
+            ));
+            continue;
+        }
         if !fence_tag_may_be_kql(&fence.info) {
             other_tags.push(fence.info.split_whitespace().next().unwrap_or("").to_owned());
             diagnostics.push(Diagnostic::info(
@@ -258,13 +279,7 @@ pub(crate) fn read(input: &FileInput) -> Outcome {
                 fence_span,
             ));
         }
-        let heading = scan.headings.iter().rev().find(|heading| heading.line < fence.open_line);
-        let base_name = heading.map(|heading| heading.text.clone()).filter(|name| !name.is_empty());
-        let name = base_name.map(|base| {
-            let count = names_used.iter().filter(|used| **used == base).count();
-            names_used.push(base.clone());
-            if count == 0 { base } else { format!("{base} ({})", count + 1) }
-        });
+        let name = query_name(&scan, fence.open_line, &mut names_used);
         queries.push(Query { name, language: Language::Kql, document: None, text: decoded, span, source_map: map });
     }
     if queries.is_empty() {
@@ -292,6 +307,70 @@ pub(crate) fn read(input: &FileInput) -> Outcome {
     }
     let body_span = Span::from_usize(0, text.len());
     Outcome::Rules(vec![input.rule(BodyFormat::Markdown, metadata, body_span, queries, diagnostics)])
+}
+
+/// The query's name: the nearest heading above the fence, ` (2)`, ` (3)` ... when repeated.
+fn query_name(scan: &Scan<'_>, open_line: usize, names_used: &mut Vec<String>) -> Option<String> {
+    let heading = scan.headings.iter().rev().find(|heading| heading.line < open_line);
+    let base_name = heading.map(|heading| heading.text.clone()).filter(|name| !name.is_empty());
+    base_name.map(|base| {
+        let count = names_used.iter().filter(|used| **used == base).count();
+        names_used.push(base.clone());
+        if count == 0 { base } else { format!("{base} ({})", count + 1) }
+    })
+}
+
+/// `Some(Language::Spl)` when a fence holds SPL (docs/formats.md, "Markdown with SPL"): tagged
+/// `spl` or `splunk` (any case), or untagged with content that looks like SPL, where an untagged
+/// block that also looks like KQL is SPL only in a source declared `languages = ["spl"]`.
+fn spl_fence(info: &str, content: &str, languages: &[Language]) -> Option<Language> {
+    let tag = info.split_whitespace().next().unwrap_or("").to_ascii_lowercase();
+    if matches!(tag.as_str(), "spl" | "splunk" | "splunk-spl") {
+        return Some(Language::Spl);
+    }
+    if !tag.is_empty() || !looks_like_spl(content) {
+        return None;
+    }
+    let declared_spl = languages.contains(&Language::Spl);
+    (declared_spl || !looks_like_kql(content)).then_some(Language::Spl)
+}
+
+/// The first line that is not blank and not a ```` ``` ```` comment starts like a Splunk search:
+/// `|` and a generating command, a macro call, or a `index=`/`sourcetype=`/`source=`/
+/// `eventtype=`/`search ` term.
+pub(crate) fn looks_like_spl(content: &str) -> bool {
+    let Some(line) = content.lines().map(str::trim).find(|line| !line.is_empty() && !line.starts_with("```")) else {
+        return false;
+    };
+    let lower = line.to_ascii_lowercase();
+    if let Some(rest) = lower.strip_prefix('|') {
+        let command = rest.trim_start().split(|c: char| !c.is_ascii_alphanumeric()).next().unwrap_or("");
+        const GENERATING: &[&str] = &[
+            "tstats",
+            "inputlookup",
+            "from",
+            "makeresults",
+            "rest",
+            "datamodel",
+            "search",
+            "mstats",
+            "metadata",
+            "multisearch",
+            "union",
+            "pivot",
+            "dbxquery",
+            "ldapsearch",
+            "loadjob",
+            "savedsearch",
+        ];
+        return GENERATING.contains(&command);
+    }
+    if lower.starts_with('`') {
+        return true;
+    }
+    ["index=", "index =", "sourcetype=", "sourcetype =", "source=", "eventtype=", "search "]
+        .iter()
+        .any(|prefix| lower.starts_with(prefix))
 }
 
 /// Lines of the section under heading `index` (up to the next heading of any level).
@@ -675,6 +754,35 @@ mod tests {
             Outcome::Rules(mut rules) => rules.remove(0),
             other => panic!("{other:?}"),
         }
+    }
+
+    /// A hand-written hunting write-up with SPL in every shape the reader accepts or refuses.
+    const SPL_WRITE_UP: &str = "# Service installs\n\n## Tagged\n```Splunk\n`wineventlog_system` EventCode=7045 | stats count by ServiceName\n```\n\n## Lower case tag\n```spl\nindex=win sourcetype=XmlWinEventLog:System EventCode=7045\n```\n\n## Untagged raw search\n```\nindex=win EventCode=4688 | table host\n```\n\n## Untagged tstats\n```\n| tstats count from datamodel=Endpoint.Processes by Processes.dest\n```\n\n## PowerShell\n```powershell\nGet-Service\n```\n";
+
+    #[test]
+    fn spl_fences() {
+        let auto = rule(SPL_WRITE_UP);
+        let languages: Vec<(Option<&str>, Language)> =
+            auto.queries.iter().map(|query| (query.name.as_deref(), query.language)).collect();
+        // Without a declared language, the untagged `| tstats` block also looks like KQL and stays KQL.
+        assert_eq!(
+            languages,
+            vec![
+                (Some("Tagged"), Language::Spl),
+                (Some("Lower case tag"), Language::Spl),
+                (Some("Untagged raw search"), Language::Spl),
+                (Some("Untagged tstats"), Language::Kql),
+            ]
+        );
+        let mut declared = input("hunts/services.md", SPL_WRITE_UP);
+        declared.languages = vec![Language::Spl];
+        let Outcome::Rules(rules) = read(&declared) else { panic!("rules") };
+        assert!(rules[0].queries.iter().all(|query| query.language == Language::Spl));
+        assert_eq!(rules[0].queries.len(), 4);
+        assert!(rules[0].diagnostics.iter().any(|diagnostic| diagnostic.code == "markdown-block-not-spl"));
+        assert!(rules[0].queries[0].text.starts_with("`wineventlog_system`"));
+        assert!(looks_like_spl("```comment```\n`sysmon` EventCode=1"));
+        assert!(!looks_like_spl("DeviceProcessEvents\n| take 1"));
     }
 
     const HYBRID: &str = "# *Detect Msiexec*\n\n## Query Information\n\n#### MITRE ATT&CK Technique(s)\n\n| Technique ID | Title    | Link    |\n| ---  | --- | --- |\n| T1218.007 | System Binary Proxy Execution: Msiexec | https://attack.mitre.org/techniques/T1218/007/ |\n\n#### Description\nAdversaries use **Msiexec**.\n\n> [!WARNING]\n> Tune it.\n\n#### Author <Optional>\n- **Name:** Robbe Van den Daele\n- **Github:** https://github.com/x\n\n#### References\n- https://thecollective.eu/\n\n## Defender XDR\n```KQL\nDeviceNetworkEvents\n| where x\n```\n## Sentinel\n```KQL\nN/A\n```\n";

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use detwiki_catalog::{Catalog, CatalogRule, QueryAnalysis, SourceEntry};
 use detwiki_ir::{JSON_VERSION, Language, LineIndex, Rule, SkippedFile};
-use detwiki_sources::{SourceRead, read_paths, read_text};
+use detwiki_sources::{SourceRead, read_paths_as, read_text};
 use serde::Serialize;
 
 use crate::flags::AnalyzeArgs;
@@ -63,7 +63,7 @@ pub fn run(args: &AnalyzeArgs) -> Outcome {
         }
     }
     if !folder_paths.is_empty() {
-        let mut read = read_paths(&folder_paths);
+        let mut read = read_paths_as(&folder_paths, args.lang.as_slice());
         if let Some(language) = args.lang {
             read.rules.retain(|rule| rule.queries.iter().any(|query| query.language == language));
         }

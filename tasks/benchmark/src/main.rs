@@ -1,7 +1,7 @@
 //! Parses a whole corpus with detwiki and with the reference parser in the same run and prints
 //! queries (or rules) per second for both and the ratio.
 //!
-//! Usage: `cargo run --release -p detwiki-benchmark -- <eql|esql|kql|sigma|yaral> [--shared DIR]`.
+//! Usage: `cargo run --release -p detwiki-benchmark -- <eql|esql|kql|sigma|spl|yaral> [--shared DIR]`.
 
 mod eql;
 mod esql;
@@ -10,6 +10,7 @@ mod kql;
 #[path = "../../conformance/src/shared.rs"]
 mod shared;
 mod sigma;
+mod spl;
 mod yaral;
 
 fn main() -> anyhow::Result<()> {
@@ -21,7 +22,8 @@ fn main() -> anyhow::Result<()> {
         "esql" => esql::run(&rest),
         "kql" => kql::run(&rest),
         "sigma" => sigma::run(&rest),
+        "spl" => spl::run(&rest),
         "yaral" => yaral::run(&rest),
-        other => anyhow::bail!("detwiki-benchmark: unknown language `{other}` (expected eql, esql, kql, sigma or yaral)"),
+        other => anyhow::bail!("detwiki-benchmark: unknown language `{other}` (expected eql, esql, kql, sigma, spl or yaral)"),
     }
 }

@@ -1,13 +1,14 @@
 //! Runs the shared corpora through detwiki's parsers and through the reference parsers in
 //! `../shared/oracles`, and writes one snapshot per language under `tasks/conformance/snapshots/`.
 //!
-//! Usage: `cargo run -p detwiki-conformance -- <eql|esql|kql|sigma|yaral> [--shared DIR]`.
+//! Usage: `cargo run -p detwiki-conformance -- <eql|esql|kql|sigma|spl|yaral> [--shared DIR]`.
 
 mod eql;
 mod esql;
 mod kql;
 mod shared;
 mod sigma;
+mod spl;
 mod yaral;
 
 fn main() -> anyhow::Result<()> {
@@ -19,7 +20,8 @@ fn main() -> anyhow::Result<()> {
         "esql" => esql::run(&rest),
         "kql" => kql::run(&rest),
         "sigma" => sigma::run(&rest),
+        "spl" => spl::run(&rest),
         "yaral" => yaral::run(&rest),
-        other => anyhow::bail!("detwiki-conformance: unknown language `{other}` (expected eql, esql, kql, sigma or yaral)"),
+        other => anyhow::bail!("detwiki-conformance: unknown language `{other}` (expected eql, esql, kql, sigma, spl or yaral)"),
     }
 }

@@ -1,0 +1,208 @@
+//! Conformance of detwiki-spl's command splitting against splint-spl (`drivers/spl_batch.py`,
+//! one Python interpreter for every search).
+//!
+//! splint-spl is a command splitter, not a grammar: the comparison is the sequence of top-level
+//! command names of each *expanded* search (macros replaced by the source's definitions, as
+//! Splunk runs it), names lower-cased, comments ignored, the leading command without `|` named
+//! `search`. Inputs are the detections of splunk/security_content and, with `--markdown DIR`,
+//! the SPL fences of the Markdown files under DIR (read as `languages = ["spl"]`). The report is
+//! written to `tasks/conformance/snapshots/spl_corpus.snap` (`spl_markdown.snap` for Markdown).
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use detwiki_ir::{Language, MacroDefinition};
+use serde_json::Value as Json;
+
+use crate::shared::{oracles_home, shared_dir};
+
+/// One search to compare: where it comes from and its expanded text.
+struct Search {
+    id: String,
+    expanded: String,
+}
+
+pub fn run(arguments: &[String]) -> anyhow::Result<()> {
+    let shared = shared_dir(arguments);
+    let markdown = arguments
+        .iter()
+        .position(|argument| argument == "--markdown")
+        .and_then(|position| arguments.get(position + 1))
+        .map(PathBuf::from);
+    let (searches, heading, snapshot) = match &markdown {
+        Some(folder) => {
+            (markdown_searches(folder)?, format!("SPL fences of {}", folder.display()), "spl_markdown.snap")
+        }
+        None => {
+            let (searches, commit) = corpus_searches(&shared)?;
+            (searches, format!("splunk__security_content @ {commit}"), "spl_corpus.snap")
+        }
+    };
+    let started = Instant::now();
+    let ours: Vec<Vec<String>> = searches.iter().map(|search| detwiki_spl::command_names(&search.expanded)).collect();
+    let our_seconds = started.elapsed().as_secs_f64();
+    let theirs = run_oracle(&searches)?;
+
+    let mut agree = 0usize;
+    let mut disagreements = Vec::new();
+    for (search, our_names) in searches.iter().zip(&ours) {
+        let their_names = theirs.get(&search.id).cloned().unwrap_or_default();
+        if &their_names == our_names {
+            agree += 1;
+        } else {
+            disagreements.push(format!(
+                "- {}\n  detwiki: {}\n  splint:  {}\n  reason:  {}",
+                search.id,
+                our_names.join(" | "),
+                their_names.join(" | "),
+                explain(our_names, &their_names, &search.expanded)
+            ));
+        }
+    }
+    let total = searches.len();
+    let percent = if total == 0 { 100.0 } else { 100.0 * agree as f64 / total as f64 };
+    let mut text = String::new();
+    text.push_str("# SPL conformance: detwiki-spl command splitting against splint-spl 0.1.0 (tasks/conformance/drivers/spl_batch.py)\n");
+    text.push_str("# Reproduce: cargo run -p detwiki-conformance -- spl [--markdown DIR]\n\n");
+    text.push_str(&format!("## {heading}\n"));
+    text.push_str(&format!("searches (expanded): {total}\n"));
+    text.push_str(&format!("top-level commands agree: {agree}/{total} ({percent:.2}%)\n\n"));
+    text.push_str("## Disagreements\n");
+    for disagreement in &disagreements {
+        text.push_str(disagreement);
+        text.push('\n');
+    }
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("snapshots").join(snapshot);
+    std::fs::write(&path, &text)?;
+    let summary: Vec<&str> = text.lines().take_while(|line| !line.starts_with("## Disagreements")).collect();
+    println!("{}", summary.join("\n"));
+    println!("detwiki split time (not in the snapshot): {:.1} ms", our_seconds * 1000.0);
+    println!("written {}", path.display());
+    Ok(())
+}
+
+/// Why two splits differ, from the known classes (checked in order); "unexplained" otherwise.
+fn explain(ours: &[String], theirs: &[String], text: &str) -> String {
+    if theirs.iter().any(String::is_empty)
+        && ours.len() + theirs.iter().filter(|name| name.is_empty()).count() == theirs.len()
+    {
+        return "splint keeps an empty command (`| |` or a trailing `|`); detwiki reports it as a diagnostic"
+            .to_owned();
+    }
+    if text.contains("=*\\\"") && theirs.len() < ours.len() {
+        return "splint opens a string at an escaped quote outside quotes (`=*\\\"hostNetwork\\\":true*`); Splunk reads `\\\"` there as a literal quote, so the pipes after it still split".to_owned();
+    }
+    if text.contains('\'') && ours.len() > theirs.len() {
+        return "splint reads `'` as a string quote everywhere; in SPL search terms it is an ordinary character"
+            .to_owned();
+    }
+    "unexplained".to_owned()
+}
+
+fn corpus_searches(shared: &Path) -> anyhow::Result<(Vec<Search>, String)> {
+    let manifest = shared.join("corpus/MANIFEST.toml");
+    let specs = detwiki_sources::load_sources_file(&manifest).context("reading MANIFEST.toml")?;
+    let spec = specs
+        .iter()
+        .find(|spec| detwiki_sources::source_name(spec) == "splunk/security_content")
+        .context("splunk/security_content is not in the manifest")?;
+    let options = detwiki_sources::ReadOptions { cache_dir: std::env::temp_dir().join("detwiki-conformance-cache") };
+    let read = detwiki_sources::read_source(spec, &options, &|_| {})?;
+    let commit = spec.commit.clone().unwrap_or_default();
+    let mut searches = Vec::new();
+    for rule in &read.rules {
+        for (index, query) in rule.queries.iter().enumerate() {
+            if query.language == Language::Spl {
+                searches.push(Search {
+                    id: format!("{}#{index}", rule.provenance.path),
+                    expanded: detwiki_spl::expand(&query.text, &read.context.macros).text,
+                });
+            }
+        }
+    }
+    searches.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok((searches, commit))
+}
+
+fn markdown_searches(folder: &Path) -> anyhow::Result<Vec<Search>> {
+    let mut paths = Vec::new();
+    collect_markdown(folder, &mut paths);
+    paths.sort();
+    let no_macros: BTreeMap<String, MacroDefinition> = BTreeMap::new();
+    let mut searches = Vec::new();
+    for path in paths {
+        let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+        let name = path.strip_prefix(folder).unwrap_or(&path).display().to_string();
+        let read = detwiki_sources::read_text(&name, &text, Some(Language::Spl));
+        for rule in &read.rules {
+            for (index, query) in rule.queries.iter().enumerate() {
+                if query.language == Language::Spl {
+                    searches.push(Search {
+                        id: format!("{name}#{index}"),
+                        expanded: detwiki_spl::expand(&query.text, &no_macros).text,
+                    });
+                }
+            }
+        }
+    }
+    Ok(searches)
+}
+
+fn collect_markdown(folder: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(folder) else { return };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            collect_markdown(&path, out);
+        } else if path.extension().is_some_and(|extension| extension.eq_ignore_ascii_case("md")) {
+            out.push(path);
+        }
+    }
+}
+
+/// Runs the batch driver once over every search: id -> command names.
+fn run_oracle(searches: &[Search]) -> anyhow::Result<BTreeMap<String, Vec<String>>> {
+    let python = oracles_home().join("venv3/bin/python");
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("drivers/spl_batch.py");
+    if !python.exists() {
+        bail!("detwiki-conformance: {} not found (install the oracles: ../shared/oracles/setup.sh)", python.display());
+    }
+    let mut child = Command::new(&python)
+        .arg(&script)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .with_context(|| format!("starting {}", python.display()))?;
+    let mut input = String::new();
+    for search in searches {
+        input.push_str(&serde_json::json!({"id": search.id, "text": search.expanded}).to_string());
+        input.push('\n');
+    }
+    let mut stdin = child.stdin.take().context("driver stdin")?;
+    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+    let output = child.wait_with_output()?;
+    writer.join().map_err(|_| anyhow::anyhow!("writer thread panicked"))??;
+    if !output.status.success() {
+        bail!("detwiki-conformance: spl_batch.py exited with {}", output.status);
+    }
+    let mut names = BTreeMap::new();
+    for line in String::from_utf8_lossy(&output.stdout).lines() {
+        let json: Json = serde_json::from_str(line)?;
+        if json.get("summary").is_some() {
+            eprintln!("splint-spl: {} searches in {} s", json["summary"], json["seconds"]);
+            continue;
+        }
+        let id = json["id"].as_str().unwrap_or_default().to_owned();
+        let commands = json["commands"]
+            .as_array()
+            .map(|items| items.iter().filter_map(Json::as_str).map(str::to_owned).collect())
+            .unwrap_or_default();
+        names.insert(id, commands);
+    }
+    Ok(names)
+}
