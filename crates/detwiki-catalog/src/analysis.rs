@@ -62,11 +62,7 @@ pub fn analyze_rule(rule: &Rule, context: &SourceContext) -> Vec<QueryAnalysis> 
                     analyses.push(QueryAnalysis { query: index, name: query.name.clone(), analysis });
                 }
             }
-            Language::Eql
-            | Language::Kuery
-            | Language::Lucene
-            | Language::Esql
-            | Language::None => {}
+            Language::Eql | Language::Kuery | Language::Lucene | Language::Esql | Language::None => {}
         }
     }
     // Machine-learning rules have no query: their job ids are the rule's one stage.

@@ -39,9 +39,7 @@ mod wildcard;
 
 use std::collections::BTreeMap;
 
-use detwiki_ir::{
-    Analysis, Dataset, DatasetRole, Diagnostic, Expr, FieldOrigin, Language, Op, Predicate, Span, Stage, Value,
-};
+use detwiki_ir::{Analysis, Dataset, DatasetRole, Expr, FieldOrigin, Language, Op, Predicate, Span, Stage, Value};
 use serde_json::Value as Json;
 
 /// What a rule says around its query: the `[rule]` table's parts that change what matches.

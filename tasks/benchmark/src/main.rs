@@ -24,6 +24,8 @@ fn main() -> anyhow::Result<()> {
         "sigma" => sigma::run(&rest),
         "spl" => spl::run(&rest),
         "yaral" => yaral::run(&rest),
-        other => anyhow::bail!("detwiki-benchmark: unknown language `{other}` (expected eql, esql, kql, sigma, spl or yaral)"),
+        other => anyhow::bail!(
+            "detwiki-benchmark: unknown language `{other}` (expected eql, esql, kql, sigma, spl or yaral)"
+        ),
     }
 }

@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 
-use crate::shared::{oracles_home, shared_dir};
+use crate::shared::{corpus_commit, oracles_home, shared_dir};
 
 fn yaral_files(folder: &Path, out: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(folder) else { return };
@@ -69,6 +69,8 @@ pub fn run(arguments: &[String]) -> anyhow::Result<()> {
     let json: serde_json::Value = serde_json::from_str(line.trim()).context("timing output")?;
     let tree_sitter = json["seconds"].as_f64().unwrap_or(f64::NAN);
 
+    let commit = corpus_commit(&shared, "chronicle__detection-rules");
+    println!("corpus: chronicle__detection-rules @ {commit}");
     println!("files: {} ({bytes} bytes), analyses: {analyses}", texts.len());
     println!(
         "detwiki-yaral parse + lower: {:.1} ms (best of {rounds}), {:.0} files/s",

@@ -61,7 +61,7 @@ pub fn run(arguments: &[String]) -> anyhow::Result<()> {
         bail!("detwiki-conformance: {} not found (pass --shared DIR)", corpus.display());
     }
     let queries = corpus_queries(&corpus);
-    let commit = corpus_commit(&shared.join("corpus/MANIFEST.toml"));
+    let commit = crate::shared::corpus_commit(&shared, CORPUS);
     let report = compare_all(&queries, arguments)?;
     let text = report.render(&format!("{CORPUS} @ {commit} (rules, rules_building_block, hunting)"));
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("snapshots/eql_corpus.snap");
@@ -170,22 +170,6 @@ fn corpus_queries(corpus: &Path) -> Vec<(String, String)> {
     }
     out.sort();
     out
-}
-
-fn corpus_commit(manifest: &Path) -> String {
-    let text = std::fs::read_to_string(manifest).unwrap_or_default();
-    let mut in_corpus = false;
-    for line in text.lines() {
-        if line.starts_with("path") {
-            in_corpus = line.contains(CORPUS);
-        } else if in_corpus && line.starts_with("commit") {
-            return line
-                .split_once('=')
-                .map(|(_, value)| value.trim().trim_matches('"').to_owned())
-                .unwrap_or_default();
-        }
-    }
-    String::new()
 }
 
 fn run_oracle(batch: &[(String, String)]) -> anyhow::Result<BTreeMap<String, Json>> {

@@ -323,7 +323,7 @@ pub fn run(arguments: &[String]) -> anyhow::Result<()> {
     if queries.is_empty() {
         bail!("detwiki-conformance: no ES|QL queries under {}", shared.join("corpus").join(CORPUS).display());
     }
-    let commit = corpus_commit(&shared.join("corpus/MANIFEST.toml"));
+    let commit = crate::shared::corpus_commit(&shared, CORPUS);
     let mut not_esql = Vec::new();
     let mut excluded: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     let mut classes: BTreeMap<&str, usize> = BTreeMap::new();
@@ -505,20 +505,6 @@ pub fn run(arguments: &[String]) -> anyhow::Result<()> {
     println!("{}", summary.join("\n"));
     println!("written {}", path.display());
     Ok(())
-}
-
-fn corpus_commit(manifest: &Path) -> String {
-    let Ok(text) = std::fs::read_to_string(manifest) else { return String::new() };
-    let mut in_corpus = false;
-    for line in text.lines() {
-        let value = || line.split_once('=').map(|(_, value)| value.trim().trim_matches('"').to_owned());
-        if line.starts_with("path") {
-            in_corpus = value().as_deref() == Some(CORPUS);
-        } else if in_corpus && line.starts_with("commit") {
-            return value().unwrap_or_default();
-        }
-    }
-    String::new()
 }
 
 #[cfg(test)]

@@ -26,7 +26,7 @@ pub fn run(arguments: &[String]) -> anyhow::Result<()> {
     let root = shared.join("corpus").join(FOLDER);
     let oracle = run_oracle(&shared, &root)?;
     let report = compare(&root, &oracle);
-    let commit = corpus_commit(&shared).unwrap_or_else(|| "unknown".to_owned());
+    let commit = crate::shared::corpus_commit(&shared, FOLDER);
     let text = report.render(&commit);
     let snapshots = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("snapshots");
     std::fs::create_dir_all(&snapshots)?;
@@ -35,20 +35,6 @@ pub fn run(arguments: &[String]) -> anyhow::Result<()> {
     let header: String = text.lines().take(14).collect::<Vec<_>>().join("\n");
     println!("{header}\n(written to {})", path.display());
     Ok(())
-}
-
-fn corpus_commit(shared: &Path) -> Option<String> {
-    let manifest = std::fs::read_to_string(shared.join("corpus/MANIFEST.toml")).ok()?;
-    let mut in_source = false;
-    for line in manifest.lines().map(str::trim) {
-        if line.starts_with("path") {
-            in_source = line.contains(&format!("\"{FOLDER}\""));
-        }
-        if in_source && line.starts_with("commit") {
-            return line.split('"').nth(1).map(str::to_owned);
-        }
-    }
-    None
 }
 
 /// One JSON line per file from the oracle, keyed by the path relative to `root`.
