@@ -341,7 +341,10 @@ fn analysis_findings(located: &mut Locator<'_>, knowledge: &Knowledge, entry: &C
             }
             let Some(dataset) = dataset else { return };
             let Some(columns) = knowledge.table_columns(&dataset.name) else { return };
+            // A path into a dynamic column (`AdditionalFields.Command`, `Entities[0].Id`) reads
+            // that column.
             let column = column_name(predicate);
+            let column = column.split(['.', '[']).next().unwrap_or(column);
             let known = columns.iter().any(|known| known.name.eq_ignore_ascii_case(column));
             if !known && unknown_seen.insert((dataset.name.clone(), column.to_owned())) {
                 located.push_check(
@@ -493,11 +496,14 @@ fn iso_duration_seconds(text: &str) -> Option<u64> {
     (any && number.is_empty()).then_some(seconds)
 }
 
+/// What two equivalent rules share: their positive indicator keys and their (provider, event) pairs.
+type EquivalenceKey = (Vec<String>, Vec<(String, String)>);
+
 /// Rules that look for the same non-empty set of positive indicators on the same events (files apart),
 /// grouped: rule position -> the other rules of its group. The `duplicate-rule` check and the
 /// database's `related_rules` table read it.
 pub fn equivalent_rules(catalog: &Catalog, index: &CatalogIndex) -> BTreeMap<usize, Vec<usize>> {
-    let mut groups: BTreeMap<(Vec<String>, Vec<(String, String)>), Vec<usize>> = BTreeMap::new();
+    let mut groups: BTreeMap<EquivalenceKey, Vec<usize>> = BTreeMap::new();
     for (position, facts) in index.facts.iter().enumerate() {
         let keys: Vec<String> = facts.indicator_keys().into_iter().map(ToString::to_string).collect();
         if keys.is_empty() {

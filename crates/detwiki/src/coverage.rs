@@ -98,7 +98,7 @@ fn render_text(report: &CoverageReport, layer: Option<&Path>) -> String {
     let covered = report.techniques.iter().filter(|technique| !technique.rules.is_empty()).count();
     let _ = writeln!(
         out,
-        "ATT&CK v{}: {covered} of {} techniques covered by {counted} rule(s) ({} forwarding vendor alerts left out)",
+        "ATT&CK v{}: {covered} of {} techniques covered; {counted} rule(s) counted ({} forwarding vendor alerts left out)",
         report.attack_release,
         report.techniques.len(),
         report.rules.len() - counted
