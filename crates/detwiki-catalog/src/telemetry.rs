@@ -379,8 +379,9 @@ mod tests {
         let firing = rule_firing(&sysmon, &rows);
         assert_eq!(firing.level, FireLevel::Partial);
         assert_eq!(firing.missing_text(), ["A | B via Sysmon 1: no parent_process_name"]);
+        // With every Sysmon event collected, member B serves the union in full.
         let everything = profile("name = \"e\"\n[[provider]]\nname = \"sysmon\"\nevents = [\"*\"]\n");
-        assert_eq!(rule_firing(&everything, &rows).level, FireLevel::Partial);
+        assert_eq!(rule_firing(&everything, &rows).level, FireLevel::Full);
         let rows = vec![
             row(0, "A", DatasetRole::Source, "Sysmon", "3", Fit::Full),
             row(1, "A", DatasetRole::Lookup, "X", "any", Fit::Unknown),
