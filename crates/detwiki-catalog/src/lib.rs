@@ -26,6 +26,11 @@
 //!   fields, events, techniques), page paths.
 //! - `text.rs`: predicate trees and values as one line of text ([`expr_text`]).
 //! - `view.rs`: [`RuleView`], the catalog view of one rule that pages, JSON twins and `show` print.
+//! - `rule_text.rs`: [`rule_text`], the view as plain text for `show` (stored in the database).
+//! - `findings.rs`: [`Finding`], engine diagnostics and catalog checks as one model, for `lint`,
+//!   the database and the diagnostics page.
+//! - `telemetry.rs`: [`TelemetryProfile`], whether rules can fire with the events a user collects,
+//!   and [`attack_coverage`], techniques with the rules covering them.
 //! - `lib.rs`: [`Catalog`], [`CatalogRule`], [`SourceEntry`], parallel analysis with panic
 //!   isolation, and the counts pages and summaries show.
 
@@ -33,8 +38,11 @@ mod analysis;
 mod attack;
 mod corpus;
 mod coverage;
+mod findings;
 mod indicators;
 mod links;
+mod rule_text;
+mod telemetry;
 mod text;
 mod vendor_alerts;
 mod view;
@@ -52,8 +60,17 @@ pub use corpus::{
     rule_facts, slug, stable_hash, technique_path,
 };
 pub use coverage::{CoverageRow, analysis_coverage, fields_read, merge_variant_rows, role_text};
+pub use findings::{
+    CATALOG_CHECKS, CheckInfo, Finding, FindingOrigin, FindingSeverity, catalog_findings, check_info, equivalent_rules,
+    lookback_seconds,
+};
 pub use indicators::{IndicatorKey, IndicatorOccurrence, KEYWORD_FIELD, analysis_indicators};
 pub use links::{LinkKind, RuleLink, link_converted_rules, link_sigma_rules};
+pub use rule_text::rule_text;
+pub use telemetry::{
+    CoverageInput, DatasetFiring, FireLevel, ProfileError, ProfileProvider, RuleFiring, TechniqueCoverage,
+    TelemetryProfile, attack_coverage, rule_firing,
+};
 pub use text::{expr_text, positive_text, predicate_text, value_text, visible_text};
 pub use vendor_alerts::vendor_alert_reason;
 pub use view::{

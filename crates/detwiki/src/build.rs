@@ -6,11 +6,13 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use detwiki_catalog::{Catalog, SourceEntry};
+use detwiki_db::CATALOG_FILE;
 use detwiki_ir::Rule;
-use detwiki_site::{SiteError, SiteOptions, build_site, format_timestamp};
+use detwiki_site::{SiteError, SiteOptions, build_site_with, format_timestamp};
 use detwiki_sources::{ReadOptions, SourceSpec, load_sources_file, read_source};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::catalog_input::{default_cache_dir, source_root, write_indexed};
 use crate::flags::BuildArgs;
 use crate::messages::{Outcome, message};
 
@@ -19,17 +21,6 @@ pub fn progress_bar() -> ProgressBar {
     let target =
         if std::io::stderr().is_terminal() { ProgressDrawTarget::stderr() } else { ProgressDrawTarget::hidden() };
     ProgressBar::with_draw_target(None, target)
-}
-
-/// The user's cache folder for git sources.
-fn default_cache_dir() -> PathBuf {
-    if let Some(cache) = std::env::var_os("XDG_CACHE_HOME").filter(|value| !value.is_empty()) {
-        return PathBuf::from(cache).join("detwiki");
-    }
-    if let Some(home) = std::env::var_os("HOME").filter(|value| !value.is_empty()) {
-        return PathBuf::from(home).join(".cache").join("detwiki");
-    }
-    PathBuf::from(".detwiki-cache")
 }
 
 /// The build time shown on pages: `SOURCE_DATE_EPOCH` when set (reproducible builds), else now.
@@ -74,6 +65,7 @@ pub fn run(args: &BuildArgs) -> Outcome {
     bar.enable_steady_tick(Duration::from_millis(120));
     let mut failed_sources = Vec::new();
     let mut inputs: Vec<(SourceEntry, Vec<Rule>)> = Vec::new();
+    let mut roots: BTreeMap<String, PathBuf> = BTreeMap::new();
     for (position, spec) in specs.iter().enumerate() {
         let label = source_label(spec, position);
         bar.set_prefix(format!("reading {label}"));
@@ -87,6 +79,7 @@ pub fn run(args: &BuildArgs) -> Outcome {
                 if info.expect_rules_at_least.is_none() {
                     info.expect_rules_at_least = spec.expect_rules_at_least;
                 }
+                roots.insert(info.name.clone(), source_root(spec.path.as_deref(), &options.cache_dir, &info.slug));
                 inputs.push((SourceEntry { info, context: read.context }, read.rules));
             }
             Err(error) => {
@@ -115,7 +108,12 @@ pub fn run(args: &BuildArgs) -> Outcome {
     bar.set_prefix("writing site");
     bar.set_message(format!("{} pages into {}", catalog.rules.len(), args.out.display()));
     let site_options = SiteOptions { generated: build_timestamp() };
-    let site = build_site(&catalog, &args.out, &site_options);
+    // The catalog database is written into the staging folder, so it is swapped in with the pages.
+    let write_database = |root: &Path, index: &detwiki_catalog::CatalogIndex| {
+        write_indexed(&catalog, index, &roots, &site_options.generated, &root.join(CATALOG_FILE))
+            .map_err(|error| error.to_string())
+    };
+    let site = build_site_with(&catalog, &args.out, &site_options, &write_database);
     bar.finish_and_clear();
     let report = match site {
         Ok(report) => report,

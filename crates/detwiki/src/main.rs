@@ -1,9 +1,14 @@
 //! The `detwiki` binary: parses flags and hands over to the library crates. Everything that could
-//! be reused lives in `detwiki-sources`, `detwiki-catalog` and `detwiki-site`.
+//! be reused lives in `detwiki-sources`, `detwiki-catalog`, `detwiki-site` and `detwiki-db`.
 
 mod analyze;
 mod build;
+mod catalog_input;
+mod coverage;
+mod export;
+mod find;
 mod flags;
+mod lint;
 mod messages;
 mod output;
 mod serve;
@@ -38,6 +43,10 @@ fn main() -> ExitCode {
         Command::Analyze(args) => analyze::run(args),
         Command::Serve(args) => serve::run(args),
         Command::Show(args) => show::run(args),
+        Command::Find(args) => find::run(args),
+        Command::Coverage(args) => coverage::run(args),
+        Command::Lint(args) => lint::run(args),
+        Command::Export(args) => export::run(args),
     };
     ExitCode::from(outcome.code())
 }

@@ -117,6 +117,10 @@ fn hostile_files_are_reported_and_escaped() {
 
     // Nothing executable made it into any page, and the hostile text is shown escaped.
     for file in files_under(&site) {
+        // The catalog database is binary data for SQL clients, never rendered as a page.
+        if file.file_name().is_some_and(|name| name == "catalog.sqlite") {
+            continue;
+        }
         let content = fs::read_to_string(&file).unwrap();
         let lower = content.to_ascii_lowercase();
         if file.extension().is_some_and(|extension| extension == "html") {
