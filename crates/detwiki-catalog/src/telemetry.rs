@@ -356,6 +356,8 @@ mod tests {
             fields_read: Vec::new(),
             fit,
             known: true,
+            unknown_dataset: false,
+            variants: Vec::new(),
         }
     }
 

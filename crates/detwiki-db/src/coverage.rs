@@ -118,6 +118,9 @@ impl CatalogDb {
                         why: String::new(),
                         narrowed_by: Vec::new(),
                         fields_read: Vec::new(),
+                        // Firing needs the dataset, the event and the fit only.
+                        unknown_dataset: false,
+                        variants: Vec::new(),
                         fit: match fit.as_str() {
                             "full" => Fit::Full,
                             "partial" => Fit::Partial {
