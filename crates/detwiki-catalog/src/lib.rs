@@ -297,9 +297,17 @@ mod tests {
     }
 
     #[test]
-    fn languages_without_engine_give_no_analysis() {
-        let rule = rule("demo/b", Language::Spl, "index=main | stats count\n");
+    fn queries_without_a_language_give_no_analysis() {
+        let rule = rule("demo/b", Language::None, "index=main | stats count\n");
         assert!(analyze_rule(&rule, &SourceContext::default()).is_empty());
+    }
+
+    #[test]
+    fn spl_spans_are_mapped_to_the_file() {
+        let rule = rule("demo/c", Language::Spl, "index=main EventCode=4688 | stats count by host\n");
+        let analyses = analyze_rule(&rule, &SourceContext::default());
+        assert_eq!(analyses.len(), 1);
+        assert!(analyses[0].analysis.span.slice(&rule.file_text).is_some());
     }
 
     #[test]
