@@ -474,7 +474,13 @@ fn description(text: &str, scan: &Scan<'_>) -> Option<String> {
         .take(end)
         .skip(start)
         .filter(|(_, line)| !line.text.trim_start().starts_with('|'));
-    join_markdown(text, lines, scan)
+    if let Some(markdown) = join_markdown(text, lines, scan) {
+        return Some(markdown);
+    }
+    // Last, prose written under a `## Query` heading before its fenced query: some collections
+    // describe the query there and nowhere else. `join_markdown` stops at the fence.
+    let query = lower.iter().position(|heading| heading == "query" || heading == "query:")?;
+    join_markdown(text, section_lines(scan, query).filter(|(_, line)| !line.text.trim_start().starts_with('|')), scan)
 }
 
 /// Text of an author line value: links reduced to their text, emphasis removed.
@@ -846,5 +852,15 @@ mod tests {
         assert_eq!(rule.metadata.authors, vec!["Microsoft Threat Protection team"]);
         assert_eq!(rule.metadata.description.as_deref(), Some("Detects RDP."));
         assert_eq!(rule.queries[0].name.as_deref(), Some("Query"));
+    }
+
+    #[test]
+    fn description_under_the_query_heading() {
+        let text =
+            "# Title\n\n## Query\n\nFinds logons from other countries.\n\n```\nDeviceLogonEvents\n| take 1\n```\n";
+        let rule = rule(text);
+        assert_eq!(rule.metadata.description.as_deref(), Some("Finds logons from other countries."));
+        let without = self::rule("# Title\n\n## Query\n\n```\nDeviceLogonEvents\n```\n");
+        assert_eq!(without.metadata.description, None);
     }
 }
