@@ -48,7 +48,10 @@ fn the_build_writes_a_database_that_show_and_find_answer_from() {
     let by_id = detwiki(temp.path(), &["show", "demo-kql/msiexec-remote-package-network"]);
     assert!(by_id.status.success(), "{}", text(&by_id.stderr));
     let shown = text(&by_id.stdout);
-    assert!(shown.contains("process_name eq msiexec.exe | 5 (elastic 1, kusto 1, sigma 1, splunk 1, yaral 1)"), "{shown}");
+    assert!(
+        shown.contains("process_name eq msiexec.exe | 5 (elastic 1, kusto 1, sigma 1, splunk 1, yaral 1)"),
+        "{shown}"
+    );
     let by_path = detwiki(temp.path(), &["show", "msiexec-remote-package-network.md"]);
     assert_eq!(text(&by_path.stdout), shown, "{}", text(&by_path.stderr));
     let absolute = workspace_root().join("examples/demo-corpus/kql/msiexec-remote-package-network.md");
