@@ -10,20 +10,7 @@ use std::path::{Path, PathBuf};
 use detwiki_catalog::{Catalog, CatalogIndex, IndicatorKey, RuleView, SourceEntry};
 use detwiki_ir::{DeclaredDataSource, Rule};
 use detwiki_knowledge::Knowledge;
-
-fn shared() -> Option<PathBuf> {
-    let path = std::env::var_os("DETWIKI_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
-    if path.join("corpus/MANIFEST.toml").is_file() {
-        return Some(path);
-    }
-    if std::env::var("DETWIKI_REQUIRE_SHARED").as_deref() == Ok("1") {
-        panic!("{} is missing and DETWIKI_REQUIRE_SHARED=1", path.display());
-    }
-    println!("SKIPPED: {} not found", path.display());
-    None
-}
+use detwiki_testkit::shared_dir as shared;
 
 /// Reads the named sources of the corpus manifest.
 fn read_corpus(shared: &Path, names: &[&str]) -> Vec<(SourceEntry, Vec<Rule>)> {

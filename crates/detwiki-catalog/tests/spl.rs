@@ -6,26 +6,13 @@
 //! tests print `SKIPPED:` and pass, unless `DETWIKI_REQUIRE_SHARED=1`.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::OnceLock;
 
 use detwiki_catalog::{Catalog, CatalogIndex, IndicatorKey, analysis_coverage, analysis_indicators};
 use detwiki_ir::{Family, Language};
 use detwiki_knowledge::Knowledge;
-
-fn shared() -> Option<PathBuf> {
-    let path = std::env::var_os("DETWIKI_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
-    if path.join("corpus/MANIFEST.toml").is_file() {
-        return Some(path);
-    }
-    if std::env::var("DETWIKI_REQUIRE_SHARED").as_deref() == Ok("1") {
-        panic!("{} is missing and DETWIKI_REQUIRE_SHARED=1", path.display());
-    }
-    println!("SKIPPED: {} not found", path.display());
-    None
-}
+use detwiki_testkit::shared_dir as shared;
 
 /// The Splunk source, read and analysed once for every test of this file.
 fn catalog() -> Option<&'static Catalog> {

@@ -7,24 +7,10 @@
 //! tests print `SKIPPED:` and pass, unless `DETWIKI_REQUIRE_SHARED=1`.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
 
 use detwiki_catalog::{Catalog, CatalogIndex, SourceEntry};
 use detwiki_knowledge::Knowledge;
-
-fn shared() -> Option<PathBuf> {
-    let path = std::env::var_os("DETWIKI_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
-    if path.join("corpus/MANIFEST.toml").is_file() {
-        return Some(path);
-    }
-    if std::env::var("DETWIKI_REQUIRE_SHARED").as_deref() == Ok("1") {
-        panic!("{} is missing and DETWIKI_REQUIRE_SHARED=1", path.display());
-    }
-    println!("SKIPPED: {} not found", path.display());
-    None
-}
+use detwiki_testkit::shared_dir as shared;
 
 /// The providers a `data_source` name stands for (lower-cased, trimmed). A name that is not here
 /// names a product detwiki has no events for (CrowdStrike, SentinelOne, Zscaler, ...): it still

@@ -2,24 +2,8 @@
 //! `language = "esql"` and hunting queries) is analysed: no panic, spans inside the text, and
 //! syntax errors only on the queries Elastic's own grammar rejects for the same reason.
 
-use std::path::PathBuf;
-
 use detwiki_ir::Language;
-
-fn shared_dir() -> Option<PathBuf> {
-    let path = match std::env::var_os("DETWIKI_SHARED") {
-        Some(path) => PathBuf::from(path),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
-    };
-    if path.join("corpus/MANIFEST.toml").exists() {
-        return Some(path);
-    }
-    if std::env::var("DETWIKI_REQUIRE_SHARED").as_deref() == Ok("1") {
-        panic!("shared folder not found at {} and DETWIKI_REQUIRE_SHARED=1", path.display());
-    }
-    println!("SKIPPED: shared folder not found at {}", path.display());
-    None
-}
+use detwiki_testkit::shared_dir;
 
 /// (file, query index) of every ES|QL query in the Elastic corpus with its text.
 fn corpus_queries(shared: &std::path::Path) -> Vec<(String, String)> {

@@ -8,21 +8,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use detwiki_knowledge::{Knowledge, TagResolution, attack_data_from_stix};
+use detwiki_testkit::shared_dir as shared;
 use regex::Regex;
-
-fn shared() -> Option<PathBuf> {
-    let path = std::env::var_os("DETWIKI_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
-    if path.join("knowledge").is_dir() {
-        return Some(path);
-    }
-    if std::env::var("DETWIKI_REQUIRE_SHARED").as_deref() == Ok("1") {
-        panic!("{} is missing and DETWIKI_REQUIRE_SHARED=1", path.display());
-    }
-    println!("SKIPPED: {} not found", path.display());
-    None
-}
 
 #[test]
 fn committed_attack_table_matches_the_v19_bundle() {
@@ -160,11 +147,7 @@ fn corpus_technique_ids(corpus: &Path) -> BTreeMap<Origin, Vec<(String, String)>
 #[test]
 fn every_technique_tag_in_the_corpora_resolves_or_is_reported() {
     let Some(shared) = shared() else { return };
-    let corpus = shared.join("corpus");
-    if !corpus.is_dir() {
-        println!("SKIPPED: {} not found", corpus.display());
-        return;
-    }
+    let Some(corpus) = detwiki_testkit::existing(shared.join("corpus"), "the shared corpus") else { return };
     let attack = Knowledge::bundled().attack();
     let found = corpus_technique_ids(&corpus);
     let mut revoked: BTreeMap<String, String> = BTreeMap::new();
@@ -255,11 +238,9 @@ fn sigma_logsource(text: &str) -> BTreeMap<String, String> {
 #[test]
 fn sigma_log_sources_map_to_known_events() {
     let Some(shared) = shared() else { return };
-    let rules = shared.join("corpus/SigmaHQ__sigma/rules");
-    if !rules.is_dir() {
-        println!("SKIPPED: {} not found", rules.display());
+    let Some(rules) = detwiki_testkit::existing(shared.join("corpus/SigmaHQ__sigma/rules"), "the SigmaHQ rules") else {
         return;
-    }
+    };
     let knowledge = Knowledge::bundled();
     let (mut total, mut mapped) = (0, 0);
     let mut unmapped: BTreeMap<String, usize> = BTreeMap::new();

@@ -3,24 +3,8 @@
 //! fields, value-preserving wrappers kept on the predicate, lookbacks from `let` arithmetic.
 //! The schema-aware tests read `../shared/knowledge/schemas/kqlanalyzer-environments.json`.
 
-use std::path::PathBuf;
-
 use detwiki_ir::{Analysis, FieldFunctionKind, FieldOrigin, Predicate};
-
-fn shared_dir() -> Option<PathBuf> {
-    let path = match std::env::var_os("DETWIKI_SHARED") {
-        Some(path) => PathBuf::from(path),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
-    };
-    if path.join("corpus/MANIFEST.toml").exists() {
-        return Some(path);
-    }
-    if std::env::var("DETWIKI_REQUIRE_SHARED").as_deref() == Ok("1") {
-        panic!("shared folder not found at {} and DETWIKI_REQUIRE_SHARED=1", path.display());
-    }
-    println!("SKIPPED: shared folder not found at {}", path.display());
-    None
-}
+use detwiki_testkit::shared_dir;
 
 /// The first fenced code block of a corpus Markdown file.
 fn first_block(shared: &std::path::Path, file: &str) -> String {

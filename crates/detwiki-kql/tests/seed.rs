@@ -1,22 +1,7 @@
 //! The seed rule of the product: its analysis is pinned as JSON and its key facts asserted.
 
-use std::path::PathBuf;
-
 use detwiki_ir::{DatasetRole, Expr, Op, Value};
-
-fn shared_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("DETWIKI_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    if std::env::var("DETWIKI_REQUIRE_SHARED").as_deref() == Ok("1") {
-        panic!("DETWIKI_REQUIRE_SHARED=1 but {} is missing", dir.display());
-    }
-    println!("SKIPPED: {} not found", dir.display());
-    None
-}
+use detwiki_testkit::shared_dir;
 
 /// The KQL block of the seed page, read from the corpus.
 fn seed_query() -> Option<String> {

@@ -24,7 +24,7 @@ fn yaml_files(folder: &Path, out: &mut Vec<PathBuf>) {
 
 #[test]
 fn whole_sigmahq_corpus_loads_without_panics() {
-    let Some(shared) = common::shared_dir("whole_sigmahq_corpus_loads_without_panics") else { return };
+    let Some(shared) = detwiki_testkit::shared_dir() else { return };
     let mut files = Vec::new();
     yaml_files(&shared.join("corpus/SigmaHQ__sigma"), &mut files);
     let mut documents = 0usize;

@@ -14,7 +14,7 @@ const RULES: &str = "corpus/SigmaHQ__sigma/rules/windows/process_creation";
 
 #[test]
 fn base64offset_keeps_its_three_encodings() {
-    let Some(shared) = common::shared_dir("base64offset_keeps_its_three_encodings") else { return };
+    let Some(shared) = detwiki_testkit::shared_dir() else { return };
     let text = read(&shared, &format!("{RULES}/proc_creation_win_powershell_base64_iex.yml"));
     let analysis = detwiki_sigma::analyze(&text, 0);
     let mut base64offset_predicates = 0;
@@ -34,7 +34,7 @@ fn base64offset_keeps_its_three_encodings() {
 
 #[test]
 fn obfuscated_ip_has_one_stage_per_selector_match() {
-    let Some(shared) = common::shared_dir("obfuscated_ip_has_one_stage_per_selector_match") else { return };
+    let Some(shared) = detwiki_testkit::shared_dir() else { return };
     let text = read(&shared, &format!("{RULES}/proc_creation_win_susp_obfuscated_ip_via_cli.yml"));
     let analysis = detwiki_sigma::analyze(&text, 0);
     let labels: Vec<&str> = analysis.stages.iter().filter_map(|stage| stage.label.as_deref()).collect();
@@ -49,7 +49,7 @@ fn obfuscated_ip_has_one_stage_per_selector_match() {
 
 #[test]
 fn temporal_ordered_keeps_order_and_reports_unresolved_references() {
-    let Some(shared) = common::shared_dir("temporal_ordered_keeps_order") else { return };
+    let Some(shared) = detwiki_testkit::shared_dir() else { return };
     let text = read(&shared, "corpus/SigmaHQ__sigma-specification/tests/schema/correlation/temporal_ordered.yml");
     let analysis = detwiki_sigma::analyze(&text, 0);
     let rules: Vec<&str> = analysis

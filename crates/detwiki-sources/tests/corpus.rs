@@ -2,26 +2,11 @@
 //! for, and every query's source map checked against the file bytes.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
 use std::time::Instant;
 
 use detwiki_ir::{BodyFormat, Family, Language};
 use detwiki_sources::{ReadOptions, SourceRead, load_sources_file, read_source};
-
-fn shared_dir() -> Option<PathBuf> {
-    let path = match std::env::var_os("DETWIKI_SHARED") {
-        Some(path) => PathBuf::from(path),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
-    };
-    if path.join("corpus/MANIFEST.toml").exists() {
-        return Some(path);
-    }
-    if std::env::var("DETWIKI_REQUIRE_SHARED").as_deref() == Ok("1") {
-        panic!("shared folder not found at {} and DETWIKI_REQUIRE_SHARED=1", path.display());
-    }
-    println!("SKIPPED: shared folder not found at {}", path.display());
-    None
-}
+use detwiki_testkit::shared_dir;
 
 fn read_all() -> Option<Vec<(detwiki_sources::SourceSpec, SourceRead)>> {
     let shared = shared_dir()?;

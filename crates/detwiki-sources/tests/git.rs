@@ -25,7 +25,7 @@ fn git(directory: &Path, arguments: &[&str]) -> String {
 fn git_available() -> bool {
     let available = Command::new("git").arg("--version").output().is_ok_and(|output| output.status.success());
     if !available {
-        println!("SKIPPED: no git command line to build the test repository");
+        detwiki_testkit::missing::<()>("no git command line to build the test repository");
     }
     available
 }

@@ -2,24 +2,8 @@
 //! group-by, window, thresholds and every predicate of `events`), rule by rule, on the Chronicle
 //! rules of `../shared`. The key was written by reading the rules, not from the engine's output.
 
-use std::path::PathBuf;
-
 use detwiki_ir::{Analysis, Expr, FieldFunctionKind, Op, Predicate, Value};
-
-fn shared_dir() -> Option<PathBuf> {
-    let path = match std::env::var_os("DETWIKI_SHARED") {
-        Some(path) => PathBuf::from(path),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
-    };
-    if path.join("corpus/MANIFEST.toml").exists() {
-        return Some(path);
-    }
-    if std::env::var("DETWIKI_REQUIRE_SHARED").as_deref() == Ok("1") {
-        panic!("shared folder not found at {} and DETWIKI_REQUIRE_SHARED=1", path.display());
-    }
-    println!("SKIPPED: shared folder not found at {}", path.display());
-    None
-}
+use detwiki_testkit::shared_dir;
 
 fn value_text(value: &Value) -> String {
     match value {

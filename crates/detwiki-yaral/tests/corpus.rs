@@ -4,21 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use detwiki_ir::Span;
-
-fn shared_dir() -> Option<PathBuf> {
-    let path = match std::env::var_os("DETWIKI_SHARED") {
-        Some(path) => PathBuf::from(path),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
-    };
-    if path.join("corpus/MANIFEST.toml").exists() {
-        return Some(path);
-    }
-    if std::env::var("DETWIKI_REQUIRE_SHARED").as_deref() == Ok("1") {
-        panic!("shared folder not found at {} and DETWIKI_REQUIRE_SHARED=1", path.display());
-    }
-    println!("SKIPPED: shared folder not found at {}", path.display());
-    None
-}
+use detwiki_testkit::shared_dir;
 
 fn yaral_files(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else { return };

@@ -8,7 +8,8 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{detwiki, read_json, shared_dir, text, workspace_root};
+use common::{detwiki, read_json, text, workspace_root};
+use detwiki_testkit::shared_dir;
 
 /// Builds the demo catalog into `dir/site` and returns the site folder.
 fn build_demo(dir: &Path) -> PathBuf {
@@ -18,24 +19,9 @@ fn build_demo(dir: &Path) -> PathBuf {
     dir.join("site")
 }
 
-/// Where the consumers are installed (`.ci/run` installs them there).
-fn tools_dir() -> PathBuf {
-    std::env::var_os("DETWIKI_TOOLS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/detwiki-tools"))
-}
-
 /// The tool at `relative` under the tools folder, or `None` after a `SKIPPED:` line.
 fn tool(test: &str, relative: &str) -> Option<PathBuf> {
-    let path = tools_dir().join(relative);
-    if path.is_file() {
-        return Some(path);
-    }
-    if std::env::var("DETWIKI_REQUIRE_SHARED").as_deref() == Ok("1") {
-        panic!("{test}: DETWIKI_REQUIRE_SHARED=1 but {} is missing (.ci/run installs it)", path.display());
-    }
-    println!("SKIPPED: {test}: {} is not installed", path.display());
-    None
+    detwiki_testkit::existing(detwiki_testkit::tools_dir().join(relative), &format!("{test}: a tool .ci/run installs"))
 }
 
 #[test]
@@ -116,13 +102,7 @@ fn which(test: &str, program: &str) -> Option<PathBuf> {
     let found = std::env::var_os("PATH")
         .map(|paths| std::env::split_paths(&paths).map(|dir| dir.join(program)).find(|path| path.is_file()))
         .unwrap_or_default();
-    if found.is_none() {
-        if std::env::var("DETWIKI_REQUIRE_SHARED").as_deref() == Ok("1") {
-            panic!("{test}: DETWIKI_REQUIRE_SHARED=1 but {program} is not on PATH");
-        }
-        println!("SKIPPED: {test}: {program} is not on PATH");
-    }
-    found
+    found.or_else(|| detwiki_testkit::missing(&format!("{test}: {program} is not on PATH")))
 }
 
 #[test]
@@ -233,7 +213,7 @@ fn coverage_layers_load_in_mitreattack_python() {
     let browse = read_json(&temp.path().join("site/rules/index.json"));
     assert_eq!(lines.lines().count(), browse["rules"].as_array().unwrap().len());
 
-    let Some(shared) = shared_dir("coverage_layers_use_v19_ids") else { return };
+    let Some(shared) = shared_dir() else { return };
     let Some(python) = tool("coverage_layers_load_in_mitreattack_python", "venv/bin/python") else { return };
     check_layers(&python, &shared.join("knowledge/attack/enterprise-attack-19.partial.json.gz"), &layers);
 }

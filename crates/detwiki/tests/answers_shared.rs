@@ -6,15 +6,14 @@
 
 mod common;
 
-use std::path::PathBuf;
-
-use common::{detwiki, read_json, shared_dir, text, workspace_root};
+use common::{detwiki, read_json, text, workspace_root};
+use detwiki_testkit::shared_dir;
 
 const SEED_PATH: &str = "Defender For Endpoint/DetectMsiexecExecutingDllNetworkConnections.md";
 
 #[test]
 fn seed_rule_is_found_shown_and_covered() {
-    let Some(shared) = shared_dir("seed_rule_is_found_shown_and_covered") else { return };
+    let Some(shared) = shared_dir() else { return };
     let corpus = shared.join("corpus/HybridBrothers__Hunting-Queries-Detection-Rules");
     let temp = tempfile::tempdir().unwrap();
     std::fs::write(
@@ -74,15 +73,8 @@ fn seed_rule_is_found_shown_and_covered() {
     assert!(root.starts_with("file:///") && root.ends_with('/'), "{root}");
     let results = log["runs"][0]["results"].as_array().cloned().unwrap_or_default();
     assert_eq!(lint.status.code(), Some(if results.is_empty() { 0 } else { 1 }));
-    let tools = std::env::var_os("DETWIKI_TOOLS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/detwiki-tools"));
-    let validator = tools.join("sarif/node_modules/.bin/sarif-multitool");
-    if !validator.is_file() {
-        assert_ne!(std::env::var("DETWIKI_REQUIRE_SHARED").as_deref(), Ok("1"), "{} is missing", validator.display());
-        println!("SKIPPED: seed_rule sarif validation: {} is not installed", validator.display());
-        return;
-    }
+    let validator = detwiki_testkit::tools_dir().join("sarif/node_modules/.bin/sarif-multitool");
+    let Some(validator) = detwiki_testkit::existing(validator, "the SARIF validator .ci/run installs") else { return };
     let report = temp.path().join("lint.validation.sarif");
     let output = std::process::Command::new(&validator)
         .args(["validate", "--output"])

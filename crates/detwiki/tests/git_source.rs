@@ -23,7 +23,7 @@ fn git(dir: &std::path::Path, args: &[&str]) {
 #[test]
 fn a_git_url_is_cloned_into_the_cache() {
     if Command::new("git").arg("--version").output().is_err() {
-        println!("SKIPPED: a_git_url_is_cloned_into_the_cache: no git binary to create the test repository");
+        detwiki_testkit::missing::<()>("no git binary to create the test repository");
         return;
     }
     let temp = tempfile::tempdir().unwrap();

@@ -2,11 +2,12 @@
 
 mod common;
 
-use common::{detwiki, read_json, shared_dir, text};
+use common::{detwiki, read_json, text};
+use detwiki_testkit::shared_dir;
 
 #[test]
 fn hybridbrothers_msiexec_rule_page() {
-    let Some(shared) = shared_dir("hybridbrothers_msiexec_rule_page") else { return };
+    let Some(shared) = shared_dir() else { return };
     let corpus = shared.join("corpus/HybridBrothers__Hunting-Queries-Detection-Rules");
     let temp = tempfile::tempdir().unwrap();
     let config = temp.path().join("sources.toml");

@@ -3,26 +3,7 @@
 
 #![allow(dead_code)]
 
-use std::path::PathBuf;
-
 use detwiki_ir::{Analysis, Expr, LineIndex};
-
-/// `DETWIKI_SHARED`, else `<workspace>/../shared`. `None` (after printing `SKIPPED:`) when it is
-/// missing, unless `DETWIKI_REQUIRE_SHARED=1`.
-pub fn shared_dir(test: &str) -> Option<PathBuf> {
-    let path = match std::env::var_os("DETWIKI_SHARED") {
-        Some(path) => PathBuf::from(path),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
-    };
-    if path.is_dir() {
-        return Some(path);
-    }
-    if std::env::var("DETWIKI_REQUIRE_SHARED").as_deref() == Ok("1") {
-        panic!("{test}: shared folder {} is missing and DETWIKI_REQUIRE_SHARED=1", path.display());
-    }
-    println!("SKIPPED: {test}: no shared folder at {}", path.display());
-    None
-}
 
 fn expr(expression: &Expr, indent: usize, out: &mut String) {
     let pad = "  ".repeat(indent);

@@ -46,18 +46,3 @@ pub fn read_json(path: &Path) -> serde_json::Value {
     let text = std::fs::read_to_string(path).unwrap_or_else(|error| panic!("{}: {error}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|error| panic!("{}: invalid JSON: {error}", path.display()))
 }
-
-/// The shared corpus folder, or `None` (after printing `SKIPPED:`) when it is missing and
-/// `DETWIKI_REQUIRE_SHARED` is not `1`.
-pub fn shared_dir(test: &str) -> Option<PathBuf> {
-    let dir =
-        std::env::var_os("DETWIKI_SHARED").map(PathBuf::from).unwrap_or_else(|| workspace_root().join("../shared"));
-    if dir.join("corpus/MANIFEST.toml").is_file() {
-        return Some(dir);
-    }
-    if std::env::var("DETWIKI_REQUIRE_SHARED").as_deref() == Ok("1") {
-        panic!("{test}: DETWIKI_REQUIRE_SHARED=1 but {} has no corpus/MANIFEST.toml", dir.display());
-    }
-    println!("SKIPPED: {test}: no shared corpus at {}", dir.display());
-    None
-}
