@@ -30,7 +30,7 @@ pub fn analyze_rule(rule: &Rule, context: &SourceContext) -> Vec<QueryAnalysis> 
     for (index, query) in rule.queries.iter().enumerate() {
         match query.language {
             Language::Kql => {
-                for mut analysis in detwiki_kql::analyze(&query.text) {
+                for mut analysis in detwiki_kql::analyze_with_schema(&query.text, crate::kql_schema::bundled()) {
                     analysis.map_spans(&query.source_map);
                     analyses.push(QueryAnalysis { query: index, name: query.name.clone(), analysis });
                 }

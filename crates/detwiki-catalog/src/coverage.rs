@@ -7,7 +7,7 @@
 
 use std::collections::BTreeSet;
 
-use detwiki_ir::{Analysis, DatasetRole, Expr, Family, Op, Predicate};
+use detwiki_ir::{Analysis, DatasetRole, Expr, Family, FieldOrigin, Op, Predicate};
 use detwiki_knowledge::{ANY, Fit, Knowledge};
 use serde::{Deserialize, Serialize};
 
@@ -165,9 +165,34 @@ fn narrowing_pairs(analysis: &Analysis, dataset: usize) -> Vec<(String, String)>
 }
 
 /// The canonical fields a rule reads on one dataset: every predicate on it except time filters,
-/// computed columns and keywords (those say nothing about which events carry what).
+/// computed columns and keywords (those say nothing about which events carry what), and every
+/// key the query matches the dataset's events on (a join or lookup key, a Sigma aggregation's
+/// `by` field): an event without its key column can never join.
 pub fn fields_read(knowledge: &Knowledge, family: Family, analysis: &Analysis, dataset: usize) -> Vec<String> {
-    canonical_fields_where(knowledge, family, analysis, dataset, |predicate| !predicate.time_filter)
+    let mut fields = canonical_fields_where(knowledge, family, analysis, dataset, |predicate| !predicate.time_filter);
+    fields.extend(key_fields(knowledge, family, analysis, dataset));
+    fields.sort();
+    fields.dedup();
+    fields
+}
+
+/// Canonical names of the key columns of `dataset` (see [`detwiki_ir::Stage::keys`]): a key's own dataset,
+/// else its stage's, else the only dataset of the analysis, like a predicate's field.
+fn key_fields(knowledge: &Knowledge, family: Family, analysis: &Analysis, dataset: usize) -> Vec<String> {
+    let name = analysis.datasets.get(dataset).map_or("", |dataset| dataset.name.as_str());
+    let only = (analysis.datasets.len() == 1).then_some(0);
+    analysis
+        .stages
+        .iter()
+        .flat_map(|stage| stage.keys.iter().map(move |key| (stage, key)))
+        .filter(|(stage, key)| {
+            key.origin == FieldOrigin::Event && key.dataset.or(stage.dataset).or(only) == Some(dataset)
+        })
+        .filter_map(|(_, key)| {
+            let raw = key.resolved_field.as_deref().unwrap_or(&key.field);
+            knowledge.canonical_field(family, name, raw).map(str::to_owned)
+        })
+        .collect()
 }
 
 /// Canonical names of the fields the rule reads on `dataset` that only select events

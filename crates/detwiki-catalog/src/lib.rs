@@ -17,6 +17,7 @@
 //!
 //! - `analysis.rs`: [`analyze_rule`], dispatch from a query's language to its engine, spans mapped
 //!   to file offsets.
+//! - `kql_schema.rs`: the KQL table schemas from the bundled knowledge, built once.
 //! - `indicators.rs`: canonical indicators (field, kind, value) from literal predicates.
 //! - `coverage.rs`: event coverage rows with their reason and fit, for every dataset.
 //! - `attack.rs`: the ATT&CK section (tactic rows, revoked/unknown/legacy tags).
@@ -40,6 +41,7 @@ mod corpus;
 mod coverage;
 mod findings;
 mod indicators;
+mod kql_schema;
 mod links;
 mod rule_text;
 mod telemetry;

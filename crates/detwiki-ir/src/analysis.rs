@@ -78,6 +78,10 @@ impl Analysis {
             for threshold in &mut stage.thresholds {
                 threshold.visit_spans(visit);
             }
+            for key in &mut stage.keys {
+                visit(&mut key.span);
+                key.origin.visit_spans(visit);
+            }
         }
         for dataset in &mut self.datasets {
             visit(&mut dataset.span);
@@ -149,6 +153,27 @@ pub struct Stage {
     /// Conditions on aggregates after an aggregation (`where Count >= 50`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub thresholds: Vec<Expr>,
+    /// Columns the stage matches events on without comparing them to a value: the keys of a
+    /// join or lookup, one per side. The events of each side must carry their key, so event fit
+    /// counts them as fields read (a join on the parent's creation time needs that field).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keys: Vec<KeyField>,
+}
+
+/// A column a stage matches on (a join key), attributed like a predicate's field.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KeyField {
+    /// The column as written (`$right.` and `$left.` removed).
+    pub field: String,
+    /// Index into [`Analysis::datasets`] of the dataset the column belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dataset: Option<usize>,
+    /// The field name on its dataset, when it differs from `field` (a join suffix or a rename).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved_field: Option<String>,
+    #[serde(default, skip_serializing_if = "is_event")]
+    pub origin: FieldOrigin,
+    pub span: Span,
 }
 
 fn is_zero(value: &u32) -> bool {
@@ -167,6 +192,7 @@ impl Stage {
             predicate: None,
             aggregation_keys: Vec::new(),
             thresholds: Vec::new(),
+            keys: Vec::new(),
         }
     }
 }

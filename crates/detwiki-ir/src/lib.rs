@@ -28,8 +28,8 @@ mod source_map;
 mod span;
 
 pub use analysis::{
-    Analysis, Dataset, DatasetRole, Expr, FieldFunction, FieldFunctionKind, FieldOrigin, Op, Parameter, ParameterKind,
-    Predicate, Stage, TimeWindow, Transform, Value, duration_seconds,
+    Analysis, Dataset, DatasetRole, Expr, FieldFunction, FieldFunctionKind, FieldOrigin, KeyField, Op, Parameter,
+    ParameterKind, Predicate, Stage, TimeWindow, Transform, Value, duration_seconds,
 };
 pub use diagnostic::{Diagnostic, Label, Severity};
 pub use rule::{

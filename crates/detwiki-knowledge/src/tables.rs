@@ -67,11 +67,15 @@ pub struct Tables {
     attribution: Vec<Attribution>,
     tables: BTreeMap<String, Table>,
     lower_case: BTreeMap<String, String>,
+    /// The Sentinel columns of tables that Defender XDR also has (`TenantId`, `SourceSystem`,
+    /// `Type` on exported `Device*` tables): a query may be written for either environment.
+    shadowed: BTreeMap<String, Vec<Column>>,
 }
 
 impl Tables {
     pub fn from_data(data: TableSchemaData) -> Tables {
         let mut tables = BTreeMap::new();
+        let mut shadowed = BTreeMap::new();
         for (environment_name, environment) in
             [("sentinel", TableEnvironment::Sentinel), ("m365", TableEnvironment::DefenderXdr)]
         {
@@ -81,11 +85,14 @@ impl Tables {
                     .iter()
                     .map(|(name, r#type)| Column { name: name.clone(), r#type: r#type.clone() })
                     .collect();
-                tables.insert(name.clone(), Table { name: name.clone(), environment, columns });
+                if let Some(replaced) = tables.insert(name.clone(), Table { name: name.clone(), environment, columns })
+                {
+                    shadowed.insert(name.clone(), replaced.columns);
+                }
             }
         }
         let lower_case = tables.keys().map(|name| (name.to_ascii_lowercase(), name.clone())).collect();
-        Tables { attribution: data.attribution, tables, lower_case }
+        Tables { attribution: data.attribution, tables, lower_case, shadowed }
     }
 
     /// Sources of the schemas and their licenses.
@@ -97,6 +104,14 @@ impl Tables {
     /// case-sensitively, but rule authors sometimes miswrite them; callers can compare `name`).
     pub fn table(&self, name: &str) -> Option<&Table> {
         self.tables.get(name).or_else(|| self.tables.get(self.lower_case.get(&name.to_ascii_lowercase())?))
+    }
+
+    /// A table's columns in every environment that has it: its own (Defender XDR first), then
+    /// the columns only the other environment lists, each name once. This is what a query may
+    /// read without Kusto reporting an unknown name in one environment or the other.
+    pub fn columns_in_any_environment<'a>(&'a self, table: &'a Table) -> impl Iterator<Item = &'a Column> {
+        let others = self.shadowed.get(&table.name).map(Vec::as_slice).unwrap_or_default();
+        table.columns.iter().chain(others.iter().filter(|column| table.column(&column.name).is_none()))
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &Table> {

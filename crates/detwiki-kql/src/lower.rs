@@ -9,8 +9,8 @@
 use std::collections::{HashMap, HashSet};
 
 use detwiki_ir::{
-    Analysis, Dataset, DatasetRole, Expr as IrExpr, FieldFunction, FieldFunctionKind, FieldOrigin, Op, Parameter,
-    ParameterKind, Predicate, Span, Stage, TimeWindow, Value, duration_seconds,
+    Analysis, Dataset, DatasetRole, Expr as IrExpr, FieldFunction, FieldFunctionKind, FieldOrigin, KeyField, Op,
+    Parameter, ParameterKind, Predicate, Span, Stage, TimeWindow, Value, duration_seconds,
 };
 
 use crate::ast::{Expr, ExprKind, LiteralKind, Operator, OperatorKind, StatementKind};
@@ -409,7 +409,9 @@ impl Lowering<'_> {
                     scope.joined.push(joined);
                 }
                 let mut right_keys = Vec::new();
+                let sides = [(&input, scope.dataset), (&inner.columns, inner.dataset)];
                 for key in &operator.on {
+                    join_key_fields(key, sides, &mut stage.keys);
                     self.check_join_key(key, &input, &inner.columns, &mut right_keys);
                     if let Some(key) = join_key(key)
                         && depth == 0
@@ -1476,6 +1478,60 @@ fn assigned_names(target: &Expr) -> Vec<String> {
     }
 }
 
+/// The key columns of a join `on` item, each attributed to its side's dataset: `K` names a
+/// column of both sides, `$left.A == $right.B` one of each; `and` joins several. `sides` holds
+/// each side's input columns and dataset (left first).
+fn join_key_fields(key: &Expr, sides: [(&Columns, Option<usize>); 2], out: &mut Vec<KeyField>) {
+    match &key.kind {
+        ExprKind::Name(name) => {
+            for (columns, dataset) in sides {
+                out.push(key_field(name, key.span, columns, dataset));
+            }
+        }
+        ExprKind::Binary { left, right, .. } => {
+            for side in [left, right] {
+                if let ExprKind::Member { target, name } = &side.kind {
+                    let (columns, dataset) = match target.as_name() {
+                        Some("$left") => sides[0],
+                        Some("$right") => sides[1],
+                        _ => continue,
+                    };
+                    out.push(key_field(&name.text, name.span, columns, dataset));
+                }
+            }
+        }
+        ExprKind::Logical { items, .. } => {
+            for item in items {
+                join_key_fields(item, sides, out);
+            }
+        }
+        ExprKind::Paren(inner) => join_key_fields(inner, sides, out),
+        _ => {}
+    }
+}
+
+/// One side's key column, resolved in that side's columns like a predicate's field.
+fn key_field(name: &str, span: Span, columns: &Columns, side_dataset: Option<usize>) -> KeyField {
+    let mut key = KeyField {
+        field: name.to_owned(),
+        dataset: side_dataset,
+        resolved_field: None,
+        origin: FieldOrigin::Event,
+        span,
+    };
+    match columns.resolve(name) {
+        Some(ColumnSource::Event { dataset, field }) => {
+            key.dataset = dataset.or(side_dataset);
+            if field != name {
+                key.resolved_field = Some(field);
+            }
+        }
+        Some(ColumnSource::Derived(origin)) => key.origin = origin,
+        None => {}
+    }
+    key
+}
+
 /// `DeviceId` or `$left.A == $right.B` (the left column names the key).
 fn join_key(key: &Expr) -> Option<String> {
     match &key.kind {
@@ -1673,6 +1729,28 @@ mod tests {
         assert_eq!(unknown, ["OnlyRight1"]);
         // Without a schema nothing is reported: a table's columns are open.
         assert!(crate::analyze(text)[0].diagnostics.is_empty());
+    }
+
+    #[test]
+    fn join_keys_are_attributed_to_their_side() {
+        let text = "DeviceProcessEvents\n| extend Made = 1\n| join kind=inner (IdentityInfo | project Department, OnPremSid)\n    on $left.AccountSid == $right.OnPremSid, DeviceId, $left.Made == $right.Department";
+        let analysis = analyze_one(text);
+        let join = analysis.stages.iter().find(|stage| stage.kind == "join").expect("join stage");
+        let keys: Vec<(&str, Option<usize>, bool)> =
+            join.keys.iter().map(|key| (key.field.as_str(), key.dataset, key.origin.is_derived())).collect();
+        assert_eq!(
+            keys,
+            [
+                ("AccountSid", Some(0), false),
+                ("OnPremSid", Some(1), false),
+                ("DeviceId", Some(0), false),
+                // `project` closed the right side: its `DeviceId` is unknown there, still its own side.
+                ("DeviceId", Some(1), false),
+                ("Made", Some(0), true),
+                ("Department", Some(1), false),
+            ]
+        );
+        assert_eq!(join.keys[1].span.slice(text), Some("OnPremSid"));
     }
 
     #[test]

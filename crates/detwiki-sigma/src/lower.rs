@@ -14,8 +14,8 @@
 use std::collections::BTreeMap;
 
 use detwiki_ir::{
-    Analysis, Dataset, DatasetRole, Expr, FieldOrigin, Language, Op, Predicate, Span, Stage, TimeWindow, Transform,
-    Value, duration_seconds,
+    Analysis, Dataset, DatasetRole, Expr, FieldOrigin, KeyField, Language, Op, Predicate, Span, Stage, TimeWindow,
+    Transform, Value, duration_seconds,
 };
 
 use crate::condition::{ConditionExpr, matching_identifiers};
@@ -134,6 +134,14 @@ fn lower_aggregation(condition: &Condition, analysis: &mut Analysis) {
     }
     if let Some(group_by) = &aggregation.group_by {
         analysis.group_by.push(group_by.clone());
+        // The events are grouped on this field of the rule's log source: they must carry it.
+        stage.keys.push(KeyField {
+            field: group_by.clone(),
+            dataset: (!analysis.datasets.is_empty()).then_some(0),
+            resolved_field: None,
+            origin: FieldOrigin::Event,
+            span: aggregation.span,
+        });
     }
     analysis.stages.push(stage);
 }
@@ -534,6 +542,19 @@ fn lower_correlation(document: &SigmaDocument, analysis: &mut Analysis) {
     let mut stage = Stage::new("correlation", correlation.span);
     stage.label = Some(kind.map_or("correlation", CorrelationType::as_str).to_owned());
     stage.aggregation_keys = analysis.group_by.clone();
+    // The correlated rules' events are grouped on these fields; their datasets are the other
+    // rules', so no dataset is named here.
+    stage.keys = correlation
+        .group_by
+        .iter()
+        .map(|field| KeyField {
+            field: field.value.clone(),
+            dataset: None,
+            resolved_field: None,
+            origin: FieldOrigin::Event,
+            span: field.span,
+        })
+        .collect();
     match &correlation.condition {
         Some(CorrelationCondition::Threshold { op, count, field, span, .. }) => {
             let ir_op = match op.as_str() {
