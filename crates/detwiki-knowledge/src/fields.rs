@@ -382,6 +382,11 @@ impl FieldTaxonomy {
         }
         out.push_str("\n### Sets\n");
         for (name, set) in &self.data.sets {
+            if name == crate::ECS_GENERATED_SET {
+                // Generated from the ECS field list; its table is the `ecs` region of the document.
+                out.push_str(&format!("\n#### `{name}`\n\nDerived from the ECS field list: see below.\n"));
+                continue;
+            }
             out.push_str(&format!("\n#### `{name}`\n\n| raw field | canonical |\n|---|---|\n"));
             for (raw, canonical) in set {
                 out.push_str(&format!("| `{raw}` | `{canonical}` |\n"));

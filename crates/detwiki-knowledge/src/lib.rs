@@ -8,7 +8,7 @@
 //! field taxonomy that makes fields comparable across languages.
 //!
 //! The data is generated from `../shared/knowledge` by `cargo run -p detwiki-knowledge-gen`
-//! (`data/attack.json`, `data/events.json`, `data/tables.json`) or written by hand
+//! (`data/attack.json`, `data/events.json`, `data/tables.json`, `data/ecs.json`) or written by hand
 //! (`data/datasets.json`, `data/fields.json`, `data/events-extra.json`), committed, embedded in the
 //! binary and parsed on first use. Every generated file names its sources and their licenses.
 //!
@@ -24,9 +24,12 @@
 //! - `datasets.rs`: [`DatasetMaps`], dataset -> event rows with reasons.
 //! - `fields.rs`: [`FieldTaxonomy`], raw -> canonical fields, event fields, fit, path-suffix
 //!   equivalence.
+//! - `ecs.rs`: [`EcsFields`], the ECS field list generated from npm `@elastic/ecs`, whose derived
+//!   canonical names join the taxonomy as the `ecs_generated` set.
 
 mod attack;
 mod datasets;
+mod ecs;
 mod events;
 mod fields;
 mod tables;
@@ -42,6 +45,7 @@ pub use attack::{
     attack_data_from_stix,
 };
 pub use datasets::{ANY, DatasetMapData, DatasetMapEntry, DatasetMaps, EventRow, MappedEvent};
+pub use ecs::{ECS_GENERATED_SET, EcsField, EcsFieldData, EcsFields};
 pub use events::{Attribution, Event, EventCatalog, EventCatalogData, EventKey, Provider, split_event_reference};
 pub use fields::{
     CanonicalField, Correlation, CorrelationHint, DatasetFields, EventFields, FieldTaxonomy, FieldTaxonomyData, Fit,
@@ -64,6 +68,7 @@ const EVENTS_EXTRA_JSON: &str = include_str!("../data/events-extra.json");
 const TABLES_JSON: &str = include_str!("../data/tables.json");
 const DATASETS_JSON: &str = include_str!("../data/datasets.json");
 const FIELDS_JSON: &str = include_str!("../data/fields.json");
+const ECS_JSON: &str = include_str!("../data/ecs.json");
 
 /// All knowledge, each part parsed on first use.
 #[derive(Debug, Default)]
@@ -72,6 +77,7 @@ pub struct Knowledge {
     events: OnceLock<EventCatalog>,
     tables: OnceLock<Tables>,
     fields: OnceLock<FieldTaxonomy>,
+    ecs: OnceLock<EcsFields>,
     datasets: OnceLock<DatasetMaps>,
     errors: std::sync::Mutex<Vec<String>>,
 }
@@ -125,8 +131,20 @@ impl Knowledge {
         self.tables.get_or_init(|| Tables::from_data(self.parse("data/tables.json", TABLES_JSON)))
     }
 
+    /// The field taxonomy of `data/fields.json`, with the ECS names derived by the generator
+    /// (`data/ecs.json`) added as the `ecs_generated` set right after every Elastic dataset's
+    /// hand-written `ecs` set, so a hand-written entry always wins.
     pub fn fields(&self) -> &FieldTaxonomy {
-        self.fields.get_or_init(|| FieldTaxonomy::from_data(self.parse("data/fields.json", FIELDS_JSON)))
+        self.fields.get_or_init(|| {
+            let mut data: FieldTaxonomyData = self.parse("data/fields.json", FIELDS_JSON);
+            self.ecs().merge_into(&mut data);
+            FieldTaxonomy::from_data(data)
+        })
+    }
+
+    /// The ECS field list (names, types, levels, derived canonical names).
+    pub fn ecs(&self) -> &EcsFields {
+        self.ecs.get_or_init(|| EcsFields::from_data(self.parse("data/ecs.json", ECS_JSON)))
     }
 
     pub fn datasets(&self) -> &DatasetMaps {
@@ -142,6 +160,7 @@ impl Knowledge {
         }];
         all.extend(self.events().attribution().iter().cloned());
         all.extend(self.tables().attribution().iter().cloned());
+        all.extend(self.ecs().data().attribution.iter().cloned());
         all
     }
 

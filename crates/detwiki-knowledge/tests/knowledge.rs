@@ -396,6 +396,32 @@ fn event_catalog_has_the_providers_of_the_issue() {
     assert!(knowledge().attributions().len() >= 5);
 }
 
+/// The ECS list generated from npm `@elastic/ecs` is complete, agrees with the hand-written `ecs`
+/// set wherever both name a field, and fills the set's gaps on Elastic datasets.
+#[test]
+fn ecs_field_list() {
+    let knowledge = knowledge();
+    let ecs = knowledge.ecs();
+    assert!(ecs.data().fields.len() > 1_500, "{} ECS fields", ecs.data().fields.len());
+    let command_line = ecs.field("process.command_line").expect("process.command_line is ECS");
+    assert_eq!(command_line.field_type, "wildcard");
+    assert!(ecs.field("process.Ext.token.integrity_level_name").is_none(), "Endpoint extensions are not ECS");
+    let hand_written = &knowledge.fields().data().sets["ecs"];
+    for (raw, canonical) in hand_written {
+        if let Some(derived) = ecs.field(raw).and_then(|field| field.canonical.as_ref()) {
+            assert_eq!(derived, canonical, "{raw}: derived and hand-written names differ");
+        }
+    }
+    // Derived only: neither is in the hand-written set.
+    assert!(!hand_written.contains_key("process.parent.pe.company"));
+    let field = |raw: &str| knowledge.canonical_field(Family::Elastic, "logs-endpoint.events.process-*", raw);
+    assert_eq!(field("process.parent.pe.company"), Some("parent_process_company"));
+    assert_eq!(field("dll.code_signature.status"), Some("module_signature_status"));
+    // The hand-written set still comes first.
+    assert_eq!(field("process.name"), Some("process_name"));
+    assert!(knowledge.attributions().iter().any(|attribution| attribution.source.contains("@elastic/ecs")));
+}
+
 /// `docs/semantics.md` shows the taxonomy and maps the crate embeds.
 #[test]
 fn semantics_document_is_current() {
@@ -403,9 +429,11 @@ fn semantics_document_is_current() {
     let document = std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("{}: {error}", path.display()));
     let knowledge = knowledge();
     let expected =
-        detwiki_knowledge::replace_generated_region(&document, "taxonomy", &knowledge.fields().to_markdown()).and_then(
-            |text| detwiki_knowledge::replace_generated_region(&text, "datasets", &knowledge.datasets().to_markdown()),
-        );
+        detwiki_knowledge::replace_generated_region(&document, "taxonomy", &knowledge.fields().to_markdown())
+            .and_then(|text| {
+                detwiki_knowledge::replace_generated_region(&text, "datasets", &knowledge.datasets().to_markdown())
+            })
+            .and_then(|text| detwiki_knowledge::replace_generated_region(&text, "ecs", &knowledge.ecs().to_markdown()));
     assert!(
         expected.as_deref() == Some(document.as_str()),
         "docs/semantics.md is stale: run `cargo run -p detwiki-knowledge-gen`"

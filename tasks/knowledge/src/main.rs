@@ -4,12 +4,17 @@
 //! - `data/events.json`: providers and events from OSSEM-DD, the Sysmon schema, msticpy, OSSEM-DM
 //!   and `defender-actiontypes.json`;
 //! - `data/tables.json`: typed columns of Defender XDR and Sentinel tables;
-//! - the generated regions of `docs/semantics.md` (the field taxonomy and the dataset maps).
+//! - `data/ecs.json`: the ECS field list of npm `@elastic/ecs` (pinned in `ecs.rs`; fetched once
+//!   with `npm pack` into a cache folder, or read from `--ecs DIR`), with derived canonical names;
+//! - the generated regions of `docs/semantics.md` (the field taxonomy, the dataset maps, the ECS
+//!   names).
 //!
-//! Usage: `cargo run -p detwiki-knowledge-gen -- [--shared DIR] [--out DIR]`. The output is
+//! Usage: `cargo run -p detwiki-knowledge-gen -- [--shared DIR] [--out DIR] [--ecs DIR]` (needs
+//! Node.js, and npm unless `--ecs` names an unpacked package). The output is
 //! deterministic (sorted, one record per line) so a regeneration shows as a readable diff. The
 //! hand-written files (`datasets.json`, `fields.json`, `events-extra.json`) are not touched.
 
+mod ecs;
 mod events;
 mod json_lines;
 mod tables;
@@ -23,13 +28,15 @@ fn main() -> Result<()> {
     let root = manifest.parent().and_then(Path::parent).context("workspace root")?;
     let mut shared = std::env::var_os("DETWIKI_SHARED").map(PathBuf::from).unwrap_or_else(|| root.join("../shared"));
     let mut out = root.join("crates/detwiki-knowledge/data");
+    let mut ecs_package: Option<PathBuf> = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--shared" => shared = PathBuf::from(args.next().context("--shared needs a folder")?),
             "--out" => out = PathBuf::from(args.next().context("--out needs a folder")?),
+            "--ecs" => ecs_package = Some(PathBuf::from(args.next().context("--ecs needs a folder")?)),
             "-h" | "--help" => {
-                println!("usage: detwiki-knowledge-gen [--shared DIR] [--out DIR]");
+                println!("usage: detwiki-knowledge-gen [--shared DIR] [--out DIR] [--ecs DIR]");
                 return Ok(());
             }
             other => bail!("unknown argument {other:?}; try --help"),
@@ -62,15 +69,48 @@ fn main() -> Result<()> {
     write(&out.join("tables.json"), &serde_json::to_value(&schemas)?, 3)?;
     println!("tables.json: {table_count} tables");
 
+    let fields: detwiki_knowledge::FieldTaxonomyData =
+        serde_json::from_str(&std::fs::read_to_string(out.join("fields.json"))?)?;
+    let canonical = fields.canonical.iter().map(|field| field.name.clone()).collect();
+    let ecs = detwiki_knowledge::EcsFields::from_data(ecs::generate(ecs_package.as_deref(), &canonical)?);
+    write(&out.join("ecs.json"), &serde_json::to_value(ecs.data())?, 2)?;
+    let derived = ecs.canonical_map();
+    println!(
+        "ecs.json: {} fields of ECS {}, {} with a canonical name",
+        ecs.data().fields.len(),
+        ecs::VERSION,
+        derived.len()
+    );
+    // The hand-written set wins over the derived names; say where they differ so a rule or an
+    // entry can be fixed, and which hand-written names are not ECS (Endpoint `Ext` fields,
+    // integration fields).
+    if let Some(hand_written) = fields.sets.get("ecs") {
+        for (raw, canonical) in hand_written {
+            match ecs.field(raw) {
+                None => println!("  hand-written `ecs` entry {raw} is not an ECS {} field", ecs::VERSION),
+                Some(field) => {
+                    if let Some(generated) = field.canonical.as_ref().filter(|generated| *generated != canonical) {
+                        println!("  {raw}: hand-written {canonical}, derived {generated}");
+                    }
+                }
+            }
+        }
+    }
+
     let semantics = root.join("docs/semantics.md");
-    update_semantics(&semantics, &out)?;
+    update_semantics(&semantics, fields, &out, &ecs)?;
     Ok(())
 }
 
-/// Rewrites the generated regions of `docs/semantics.md` from the hand-written taxonomy and maps.
-fn update_semantics(path: &Path, data: &Path) -> Result<()> {
-    let fields: detwiki_knowledge::FieldTaxonomyData =
-        serde_json::from_str(&std::fs::read_to_string(data.join("fields.json"))?)?;
+/// Rewrites the generated regions of `docs/semantics.md` from the hand-written taxonomy and maps
+/// and the ECS list just generated (merged as `Knowledge::fields` merges them).
+fn update_semantics(
+    path: &Path,
+    mut fields: detwiki_knowledge::FieldTaxonomyData,
+    data: &Path,
+    ecs: &detwiki_knowledge::EcsFields,
+) -> Result<()> {
+    ecs.merge_into(&mut fields);
     let datasets: detwiki_knowledge::DatasetMapData =
         serde_json::from_str(&std::fs::read_to_string(data.join("datasets.json"))?)?;
     let mut text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
@@ -86,6 +126,8 @@ fn update_semantics(path: &Path, data: &Path) -> Result<()> {
         &detwiki_knowledge::DatasetMaps::from_data(datasets).to_markdown(),
     )
     .context("docs/semantics.md lacks the datasets markers")?;
+    text = detwiki_knowledge::replace_generated_region(&text, "ecs", &ecs.to_markdown())
+        .context("docs/semantics.md lacks the ecs markers")?;
     std::fs::write(path, text)?;
     println!("wrote {}", path.display());
     Ok(())
