@@ -9,13 +9,15 @@ use std::path::Path;
 
 use askama::Template;
 use detwiki_catalog::{
-    Catalog, CatalogIndex, EventKeyRef, IndicatorKey, event_path, field_path, indicator_path, provider_path,
+    Catalog, CatalogIndex, EventKeyRef, IndicatorKey, event_path, field_path, indicator_path, provider_path, slug,
     technique_path, visible_text,
 };
 use detwiki_ir::{Family, JSON_VERSION};
 use detwiki_knowledge::{Fit, Knowledge};
 use serde::Serialize;
 
+use crate::browse::FacetValue;
+use crate::lists::{Pagination, SortKey, list_page_path, page_count, page_slice};
 use crate::pages::rule_title;
 use crate::{SiteError, write_page};
 
@@ -38,12 +40,24 @@ pub struct RuleLink {
     pub detail: String,
 }
 
-/// Rules of one family.
+/// Rules of one family, on one page of a list.
 #[derive(Debug, Clone, Serialize)]
 pub struct FamilyGroup {
     pub family: &'static str,
     pub name: &'static str,
+    /// Rules of this family in the whole list (`rules` holds those on this page).
+    pub total: u64,
     pub rules: Vec<RuleLink>,
+}
+
+/// One page of a list of rules grouped by family: its folder, its groups, where it sits.
+struct GroupedPage {
+    path: String,
+    /// Rules of the list's first part (an event's fully fitting rules; every rule elsewhere).
+    groups: Vec<FamilyGroup>,
+    /// Rules of the second part (an event's partly fitting rules).
+    second: Vec<FamilyGroup>,
+    pagination: Pagination,
 }
 
 /// An indicator with its corpus count, in a list.
@@ -96,6 +110,7 @@ pub struct IndicatorPage {
     pub total: u64,
     pub by_family: BTreeMap<&'static str, u64>,
     pub groups: Vec<FamilyGroup>,
+    pub pagination: Pagination,
 }
 
 #[derive(Debug, Clone, Serialize, Template)]
@@ -112,6 +127,7 @@ pub struct FieldPage {
     pub total: u64,
     pub indicators: Vec<IndicatorLink>,
     pub groups: Vec<FamilyGroup>,
+    pub pagination: Pagination,
 }
 
 /// An event of a provider, in a list.
@@ -134,6 +150,13 @@ pub struct ProviderPage {
     pub provider: String,
     pub product: String,
     pub events: Vec<EventLink>,
+    /// Rules needing any event of the provider, and how many per language.
+    pub total: u64,
+    pub by_family: BTreeMap<&'static str, u64>,
+    /// The most common indicators of those rules on the provider's datasets, across languages.
+    pub indicators: Vec<IndicatorLink>,
+    pub groups: Vec<FamilyGroup>,
+    pub pagination: Pagination,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -187,6 +210,7 @@ pub struct EventPage {
     pub groups: Vec<FamilyGroup>,
     /// Rules that read fields this event lacks, or whose fit is unknown.
     pub partial_groups: Vec<FamilyGroup>,
+    pub pagination: Pagination,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -216,6 +240,7 @@ pub struct TechniquePage {
     pub subtechniques: Vec<SubTechniqueLink>,
     pub total: u64,
     pub groups: Vec<FamilyGroup>,
+    pub pagination: Pagination,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -243,7 +268,23 @@ pub struct MatrixPage {
     #[serde(skip)]
     pub generated: String,
     pub release: String,
+    /// The language or source the matrix counts the rules of; `None` for all rules.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filter: Option<FacetValue>,
+    /// The matrix of every language and source.
+    #[serde(skip)]
+    pub filters: Vec<MatrixFilter>,
     pub tactics: Vec<MatrixTactic>,
+}
+
+/// A link to the matrix of one language or source.
+#[derive(Debug, Clone, Serialize)]
+pub struct MatrixFilter {
+    /// `all`, `language` or `source`.
+    pub facet: &'static str,
+    pub name: String,
+    pub path: String,
+    pub current: bool,
 }
 
 /// What the catalog pages need from the rest of the site.
@@ -254,9 +295,12 @@ pub struct CatalogPages<'a> {
     /// Rule page folders under `rules/`, parallel to the catalog's rules.
     pub folders: &'a [String],
     pub generated: &'a str,
+    /// Rules per page of each list.
+    pub page_size: usize,
 }
 
-fn root_of(path: &str) -> String {
+/// The relative path from the page in folder `path` (relative to the site root) to the root.
+pub(crate) fn root_of(path: &str) -> String {
     "../".repeat(path.trim_end_matches('/').split('/').count())
 }
 
@@ -280,19 +324,55 @@ impl CatalogPages<'_> {
         ))
     }
 
-    /// Rules grouped by family in [`Family::ALL`] order, each group sorted by title then id.
-    fn groups(&self, links: impl IntoIterator<Item = (Family, RuleLink)>) -> Vec<FamilyGroup> {
-        let mut by_family: BTreeMap<Family, Vec<RuleLink>> = BTreeMap::new();
-        for (family, link) in links {
-            by_family.entry(family).or_default().push(link);
+    /// The pages of a list of rules at `base`, grouped by family in [`Family::ALL`] order and
+    /// sorted by title then id within a family; rules flagged `true` form a second part after all
+    /// the others (an event's partly fitting rules). An empty list still gets its one page.
+    fn grouped_pages(&self, base: &str, items: impl IntoIterator<Item = (bool, Family, RuleLink)>) -> Vec<GroupedPage> {
+        let mut items: Vec<(bool, Family, RuleLink)> = items.into_iter().collect();
+        let family_rank = |family: &Family| Family::ALL.iter().position(|other| other == family);
+        items.sort_by(|left, right| {
+            (left.0, family_rank(&left.1), &left.2.title, &left.2.id).cmp(&(
+                right.0,
+                family_rank(&right.1),
+                &right.2.title,
+                &right.2.id,
+            ))
+        });
+        let mut totals: BTreeMap<(bool, Family), u64> = BTreeMap::new();
+        for (second, family, _) in &items {
+            *totals.entry((*second, *family)).or_default() += 1;
         }
-        Family::ALL
-            .into_iter()
-            .filter_map(|family| {
-                let mut rules = by_family.remove(&family)?;
-                rules.sort_by(|left, right| (&left.title, &left.id).cmp(&(&right.title, &right.id)));
-                Some(FamilyGroup { family: family.as_str(), name: family.display_name(), rules })
+        let pages = page_count(items.len(), self.page_size);
+        (1..=pages)
+            .map(|page| {
+                let pagination = Pagination::new(base, None, page, self.page_size, items.len());
+                let mut groups: Vec<FamilyGroup> = Vec::new();
+                let mut second: Vec<FamilyGroup> = Vec::new();
+                for (in_second, family, link) in page_slice(&items, page, self.page_size) {
+                    let part = if *in_second { &mut second } else { &mut groups };
+                    if part.last().is_none_or(|group| group.family != family.as_str()) {
+                        part.push(FamilyGroup {
+                            family: family.as_str(),
+                            name: family.display_name(),
+                            total: totals.get(&(*in_second, *family)).copied().unwrap_or(0),
+                            rules: Vec::new(),
+                        });
+                    }
+                    if let Some(group) = part.last_mut() {
+                        group.rules.push(link.clone());
+                    }
+                }
+                GroupedPage { path: list_page_path(base, SortKey::Title, page), groups, second, pagination }
             })
+            .collect()
+    }
+
+    /// The links of the rules at `positions`, in the first part of a list, without detail.
+    fn links(&self, positions: impl IntoIterator<Item = usize>) -> Vec<(bool, Family, RuleLink)> {
+        positions
+            .into_iter()
+            .filter_map(|position| self.rule_link(position, String::new()))
+            .map(|(family, link)| (false, family, link))
             .collect()
     }
 
@@ -348,7 +428,8 @@ impl CatalogPages<'_> {
                         None => occurrence.raw_field.clone(),
                     })
                     .collect();
-                self.rule_link(*position, stated.into_iter().collect::<Vec<_>>().join(", "))
+                let (family, link) = self.rule_link(*position, stated.into_iter().collect::<Vec<_>>().join(", "))?;
+                Some((false, family, link))
             });
             let count = self.index.indicator_count(key);
             let spellings: Vec<Spelling> = self
@@ -358,24 +439,27 @@ impl CatalogPages<'_> {
                 .map(|(value, rules)| Spelling { text: visible_text(&value), value, rules })
                 .collect();
             let value = spellings.first().map(|spelling| spelling.value.clone()).unwrap_or_else(|| key.value.clone());
-            let page = IndicatorPage {
-                version: JSON_VERSION,
-                root: root_of(&path),
-                generated: self.generated.to_owned(),
-                field: key.field.clone(),
-                kind: key.kind.clone(),
-                value_text: visible_text(&value),
-                value,
-                match_value: key.value.clone(),
-                spellings,
-                canonical: key.canonical,
-                field_page: field_path(&key.field),
-                total: count.rules,
-                by_family: count.by_family,
-                groups: self.groups(links),
-            };
-            write_page(&root.join(&path), &page, &path)?;
-            pages += 1;
+            for listed in self.grouped_pages(&path, links) {
+                let page = IndicatorPage {
+                    version: JSON_VERSION,
+                    root: root_of(&listed.path),
+                    generated: self.generated.to_owned(),
+                    field: key.field.clone(),
+                    kind: key.kind.clone(),
+                    value_text: visible_text(&value),
+                    value: value.clone(),
+                    match_value: key.value.clone(),
+                    spellings: spellings.clone(),
+                    canonical: key.canonical,
+                    field_page: field_path(&key.field),
+                    total: count.rules,
+                    by_family: count.by_family.clone(),
+                    groups: listed.groups,
+                    pagination: listed.pagination,
+                };
+                write_page(&root.join(&listed.path), &page, &listed.path)?;
+                pages += 1;
+            }
         }
         Ok(pages)
     }
@@ -402,18 +486,22 @@ impl CatalogPages<'_> {
                 .iter()
                 .find(|canonical| canonical.name == field)
                 .map(|canonical| canonical.meaning.clone());
-            let page = FieldPage {
-                version: JSON_VERSION,
-                root: root_of(&path),
-                generated: self.generated.to_owned(),
-                field: field.to_owned(),
-                meaning,
-                total: positions.len() as u64,
-                indicators: self.top_indicators(keys_by_field.get(field).into_iter().flatten().copied()),
-                groups: self.groups(positions.iter().filter_map(|position| self.rule_link(*position, String::new()))),
-            };
-            write_page(&root.join(&path), &page, &path)?;
-            pages += 1;
+            let indicators = self.top_indicators(keys_by_field.get(field).into_iter().flatten().copied());
+            for listed in self.grouped_pages(&path, self.links(positions.iter().copied())) {
+                let page = FieldPage {
+                    version: JSON_VERSION,
+                    root: root_of(&listed.path),
+                    generated: self.generated.to_owned(),
+                    field: field.to_owned(),
+                    meaning: meaning.clone(),
+                    total: positions.len() as u64,
+                    indicators: indicators.clone(),
+                    groups: listed.groups,
+                    pagination: listed.pagination,
+                };
+                write_page(&root.join(&listed.path), &page, &listed.path)?;
+                pages += 1;
+            }
         }
         Ok(pages)
     }
@@ -429,6 +517,7 @@ impl CatalogPages<'_> {
             let mut product = String::new();
             let mut event_links = Vec::new();
             let mut provider_rules = BTreeSet::new();
+            let mut provider_keys: BTreeSet<&IndicatorKey> = BTreeSet::new();
             for (key, uses) in events {
                 let mut title = String::new();
                 let mut field_rules: BTreeMap<String, BTreeSet<usize>> = BTreeMap::new();
@@ -482,45 +571,52 @@ impl CatalogPages<'_> {
                     field_rules.into_iter().map(|(field, rules)| (field, rules.len() as u64)).collect();
                 fields.sort_by(|left, right| right.1.cmp(&left.1).then_with(|| left.0.cmp(&right.0)));
                 let path = event_path(&key.provider, &key.event);
-                let page = EventPage {
-                    version: JSON_VERSION,
-                    root: root_of(&path),
-                    generated: self.generated.to_owned(),
-                    provider: key.provider.clone(),
-                    event: key.event.clone(),
-                    title: title.clone(),
-                    provider_page: provider_path(&key.provider),
-                    total: positions.len() as u64,
-                    fields,
-                    indicators: self.top_indicators(keys),
-                    groups: self.groups(
-                        positions
-                            .iter()
-                            .filter(|position| full_fit.contains(*position))
-                            .filter_map(|position| self.rule_link(*position, String::new())),
-                    ),
-                    partial_groups: self.groups(
-                        positions
-                            .iter()
-                            .filter(|position| !full_fit.contains(*position))
-                            .filter_map(|position| self.rule_link(*position, String::new())),
-                    ),
-                };
-                write_page(&root.join(&path), &page, &path)?;
-                pages += 1;
+                provider_keys.extend(keys.iter().copied());
+                let indicators = self.top_indicators(keys);
+                let links = positions.iter().filter_map(|position| {
+                    let (family, link) = self.rule_link(*position, String::new())?;
+                    Some((!full_fit.contains(position), family, link))
+                });
+                for listed in self.grouped_pages(&path, links) {
+                    let page = EventPage {
+                        version: JSON_VERSION,
+                        root: root_of(&listed.path),
+                        generated: self.generated.to_owned(),
+                        provider: key.provider.clone(),
+                        event: key.event.clone(),
+                        title: title.clone(),
+                        provider_page: provider_path(&key.provider),
+                        total: positions.len() as u64,
+                        fields: fields.clone(),
+                        indicators: indicators.clone(),
+                        groups: listed.groups,
+                        partial_groups: listed.second,
+                        pagination: listed.pagination,
+                    };
+                    write_page(&root.join(&listed.path), &page, &listed.path)?;
+                    pages += 1;
+                }
                 event_links.push(EventLink { event: key.event.clone(), title, rules: positions.len() as u64, path });
             }
             let path = provider_path(provider);
-            let page = ProviderPage {
-                version: JSON_VERSION,
-                root: root_of(&path),
-                generated: self.generated.to_owned(),
-                provider: (*provider).to_owned(),
-                product: product.clone(),
-                events: event_links,
-            };
-            write_page(&root.join(&path), &page, &path)?;
-            pages += 1;
+            let indicators = self.top_indicators(provider_keys);
+            for listed in self.grouped_pages(&path, self.links(provider_rules.iter().copied())) {
+                let page = ProviderPage {
+                    version: JSON_VERSION,
+                    root: root_of(&listed.path),
+                    generated: self.generated.to_owned(),
+                    provider: (*provider).to_owned(),
+                    product: product.clone(),
+                    events: event_links.clone(),
+                    total: provider_rules.len() as u64,
+                    by_family: self.index.by_family(&provider_rules.iter().copied().collect::<Vec<_>>()),
+                    indicators: indicators.clone(),
+                    groups: listed.groups,
+                    pagination: listed.pagination,
+                };
+                write_page(&root.join(&listed.path), &page, &listed.path)?;
+                pages += 1;
+            }
             provider_links.push(ProviderLink {
                 provider: (*provider).to_owned(),
                 product,
@@ -604,44 +700,96 @@ impl CatalogPages<'_> {
                 },
                 subtechniques,
                 total: positions.len() as u64,
-                groups: self.groups(positions.iter().filter_map(|position| self.rule_link(*position, String::new()))),
+                groups: Vec::new(),
+                pagination: Pagination::new(&path, None, 1, self.page_size, positions.len()),
             };
-            write_page(&root.join(&path), &page, &path)?;
-            pages += 1;
+            for listed in self.grouped_pages(&path, self.links(positions.iter().copied())) {
+                let page = TechniquePage {
+                    root: root_of(&listed.path),
+                    groups: listed.groups,
+                    pagination: listed.pagination,
+                    ..page.clone()
+                };
+                write_page(&root.join(&listed.path), &page, &listed.path)?;
+                pages += 1;
+            }
         }
-        let tactics = attack
-            .tactics()
+        // The whole catalog, then one matrix per language and per source.
+        let mut matrices: Vec<(String, Option<FacetValue>, Option<BTreeSet<usize>>)> =
+            vec![("attack/".to_owned(), None, None)];
+        for family in Family::ALL {
+            let positions: BTreeSet<usize> = (0..self.catalog.rules.len())
+                .filter(|position| self.catalog.rules[*position].rule.family == family)
+                .collect();
+            let value = FacetValue {
+                facet: "language",
+                value: family.as_str().to_owned(),
+                name: family.display_name().to_owned(),
+            };
+            matrices.push((format!("attack/language/{}/", family.as_str()), Some(value), Some(positions)));
+        }
+        for source in &self.catalog.sources {
+            let positions: BTreeSet<usize> = (0..self.catalog.rules.len())
+                .filter(|position| self.catalog.rules[*position].rule.provenance.source == source.info.name)
+                .collect();
+            let value = FacetValue { facet: "source", value: source.info.name.clone(), name: source.info.name.clone() };
+            matrices.push((format!("attack/source/{}/", slug(&source.info.slug, 80)), Some(value), Some(positions)));
+        }
+        let filters: Vec<MatrixFilter> = matrices
             .iter()
-            .map(|tactic| {
-                let techniques: Vec<MatrixTechnique> = attack
-                    .techniques()
-                    .iter()
-                    .filter(|technique| {
-                        technique.is_active() && technique.parent.is_none() && technique.tactics.contains(&tactic.id)
-                    })
-                    .map(|technique| MatrixTechnique {
-                        id: technique.id.clone(),
-                        name: technique.name.clone(),
-                        rules: with_subs.get(technique.id.as_str()).map_or(0, |rules| rules.len() as u64),
-                    })
-                    .collect();
-                MatrixTactic {
-                    id: tactic.id.clone(),
-                    name: tactic.name.clone(),
-                    covered: techniques.iter().filter(|technique| technique.rules > 0).count() as u64,
-                    techniques,
-                }
+            .map(|(path, filter, _)| MatrixFilter {
+                facet: filter.as_ref().map_or("all", |filter| filter.facet),
+                name: filter.as_ref().map_or_else(|| "All rules".to_owned(), |filter| filter.name.clone()),
+                path: path.clone(),
+                current: false,
             })
             .collect();
-        let page = MatrixPage {
-            version: JSON_VERSION,
-            root: "../".to_owned(),
-            generated: self.generated.to_owned(),
-            release,
-            tactics,
-        };
-        write_page(&root.join("attack"), &page, "attack")?;
-        Ok(pages + 1)
+        for (path, filter, subset) in &matrices {
+            let in_subset = |position: &usize| subset.as_ref().is_none_or(|subset| subset.contains(position));
+            let tactics = attack
+                .tactics()
+                .iter()
+                .map(|tactic| {
+                    let techniques: Vec<MatrixTechnique> = attack
+                        .techniques()
+                        .iter()
+                        .filter(|technique| {
+                            technique.is_active()
+                                && technique.parent.is_none()
+                                && technique.tactics.contains(&tactic.id)
+                        })
+                        .map(|technique| MatrixTechnique {
+                            id: technique.id.clone(),
+                            name: technique.name.clone(),
+                            rules: with_subs
+                                .get(technique.id.as_str())
+                                .map_or(0, |rules| rules.iter().filter(|position| in_subset(position)).count() as u64),
+                        })
+                        .collect();
+                    MatrixTactic {
+                        id: tactic.id.clone(),
+                        name: tactic.name.clone(),
+                        covered: techniques.iter().filter(|technique| technique.rules > 0).count() as u64,
+                        techniques,
+                    }
+                })
+                .collect();
+            let page = MatrixPage {
+                version: JSON_VERSION,
+                root: root_of(path),
+                generated: self.generated.to_owned(),
+                release: release.clone(),
+                filter: filter.clone(),
+                filters: filters
+                    .iter()
+                    .map(|other| MatrixFilter { current: &other.path == path, ..other.clone() })
+                    .collect(),
+                tactics,
+            };
+            write_page(&root.join(path), &page, path)?;
+            pages += 1;
+        }
+        Ok(pages)
     }
 }
 

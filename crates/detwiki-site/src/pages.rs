@@ -40,6 +40,9 @@ pub struct RuleSummary {
     pub severity: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
+    /// Last modified, else created, as `YYYY-MM-DD` (the date order sorts by it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
     pub has_diagnostics: bool,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub engine_panic: bool,
@@ -83,6 +86,7 @@ pub fn summary(entry: &CatalogRule, folder: &str, vendor_alerts: bool) -> RuleSu
         source: rule.provenance.source.clone(),
         severity: rule.metadata.severity.clone(),
         status: rule.metadata.status.clone(),
+        date: crate::lists::normalized_date(rule.metadata.modified.as_deref(), rule.metadata.date.as_deref()),
         has_diagnostics: entry.has_diagnostics(),
         engine_panic: entry.panic.is_some(),
         vendor_alerts,
@@ -205,6 +209,19 @@ pub struct RulePage<'a> {
     pub source_folder: String,
     /// The rule's text as in its file.
     pub body: &'a str,
+    /// The body as HTML, one `<span id="L<n>">` per line numbered as in the file.
+    #[serde(skip)]
+    pub body_html: String,
+    /// The body is too big to show open: it is collapsed, and `raw.txt` beside the page holds it.
+    #[serde(skip)]
+    pub body_collapsed: bool,
+    /// The body's size in KiB, shown when it is collapsed.
+    #[serde(skip)]
+    pub body_kib: usize,
+    /// The file lines the body shows (anchors `L<first>` to `L<last>`), so that diagnostics
+    /// link only to lines that exist.
+    #[serde(skip)]
+    pub body_lines: (u32, u32),
     pub queries: Vec<QueryView>,
     pub analyses: Vec<AnalysisView<'a>>,
     /// Problems found reading the rule (engine diagnostics are under each analysis).
@@ -223,6 +240,15 @@ fn push_row(rows: &mut Vec<(&'static str, String)>, label: &'static str, value: 
 
 fn slice_of(text: &str, span: Span) -> String {
     span.slice(text).map(str::to_owned).unwrap_or_default()
+}
+
+/// Bodies longer than this are shown collapsed, with the raw file beside the page: the page
+/// budget is 300 KB and a body is shown about twice (the body, and its queries and stages).
+pub const BODY_COLLAPSE_BYTES: usize = 100 * 1024;
+
+/// The file line the body starts on (1-based); the whole file starts on line 1.
+fn body_first_line(rule: &Rule, index: &LineIndex) -> u32 {
+    if rule.body_span.slice(&rule.file_text).is_some() { index.line(rule.body_span.start) } else { 1 }
 }
 
 pub fn rule_page<'a>(entry: &'a CatalogRule, root: String, generated: &str, source_folder: String) -> RulePage<'a> {
@@ -383,6 +409,13 @@ pub fn rule_page<'a>(entry: &'a CatalogRule, root: String, generated: &str, sour
         permalink: rule.provenance.permalink.as_deref().map(Link::new),
         source_folder,
         body: rule.body(),
+        body_html: crate::render::body_lines_html(rule.body(), body_first_line(rule, &index)),
+        body_collapsed: rule.body().len() > BODY_COLLAPSE_BYTES,
+        body_kib: rule.body().len().div_ceil(1024),
+        body_lines: {
+            let first = body_first_line(rule, &index);
+            (first, first + rule.body().lines().count().saturating_sub(1) as u32)
+        },
         queries,
         analyses,
         diagnostics: rule
@@ -397,6 +430,8 @@ pub fn rule_page<'a>(entry: &'a CatalogRule, root: String, generated: &str, sour
 // ---------------------------------------------------------------------------------------------
 // Browse, sources and home
 
+/// One page of a rule list: all rules (`rules/`) or the rules of one facet value
+/// (`browse/language/kusto/`), in one order.
 #[derive(Debug, Clone, Serialize, Template)]
 #[template(path = "browse.html")]
 pub struct BrowsePage {
@@ -405,6 +440,11 @@ pub struct BrowsePage {
     pub root: String,
     #[serde(skip)]
     pub generated: String,
+    pub heading: String,
+    /// The facet value the list is restricted to; `None` for all rules.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub facet: Option<crate::browse::FacetValue>,
+    pub pagination: crate::lists::Pagination,
     pub rules: Vec<RuleSummary>,
 }
 

@@ -7,15 +7,20 @@ use std::collections::HashSet;
 /// Each segment keeps ASCII letters, digits, `.`, `_` and `-`; anything else becomes `-`. Empty,
 /// `.` and `..` segments and the page file names become `_`-prefixed, so no id can escape the
 /// output folder or collide with a page file.
+///
+/// A first segment starting with `by-` is `_`-prefixed too: `rules/by-<order>/` holds the pages
+/// of the rule list in that order.
 pub fn rule_folder(id: &str) -> String {
     id.split('/')
-        .map(|segment| {
+        .enumerate()
+        .map(|(position, segment)| {
             let cleaned: String = segment
                 .chars()
                 .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '-' })
                 .collect();
             match cleaned.as_str() {
-                "" | "." | ".." | "index.html" | "index.json" => format!("_{cleaned}"),
+                "" | "." | ".." | "index.html" | "index.json" | "raw.txt" => format!("_{cleaned}"),
+                _ if position == 0 && cleaned.starts_with("by-") => format!("_{cleaned}"),
                 _ => cleaned,
             }
         })
@@ -59,6 +64,7 @@ mod tests {
         assert_eq!(rule_folder("demo/../../etc/passwd"), "demo/_../_../etc/passwd");
         assert_eq!(rule_folder("a b/<x>"), "a-b/-x-");
         assert_eq!(rule_folder("s//index.html"), "s/_/_index.html");
+        assert_eq!(rule_folder("by-date/x/by-y"), "_by-date/x/by-y");
     }
 
     #[test]

@@ -88,7 +88,7 @@ fn catalog_pages_link_rules_by_canonical_indicator() {
     };
     let temp = tempfile::tempdir().unwrap();
     let out = temp.path().join("site");
-    let report = build_site(&catalog, &out, &SiteOptions { generated: format_timestamp(0) }).unwrap();
+    let report = build_site(&catalog, &out, &SiteOptions::new(format_timestamp(0))).unwrap();
     assert!(report.pages > 5, "{report:?}");
 
     let rule_page = read(&out.join("rules/test/kql/index.html"));
@@ -138,7 +138,50 @@ fn catalog_pages_link_rules_by_canonical_indicator() {
 
     // Same catalog, same pages.
     let again = temp.path().join("again");
-    build_site(&catalog, &again, &SiteOptions { generated: format_timestamp(0) }).unwrap();
+    build_site(&catalog, &again, &SiteOptions::new(format_timestamp(0))).unwrap();
     assert_eq!(read(&out.join(path).join("index.html")), read(&again.join(path).join("index.html")));
     assert_eq!(read(&out.join("attack/index.json")), read(&again.join("attack/index.json")));
+}
+
+/// A rule whose body is over 100 KB: its page shows the body collapsed, every line anchored, with
+/// the raw file beside it; a small body is shown open, anchored from its first file line.
+#[test]
+fn big_bodies_are_collapsed_with_the_raw_file_beside_them() {
+    let line = "| where ProcessCommandLine has \"<b>x</b>\"\n";
+    let big_text: String = line.repeat(110 * 1024 / line.len() + 1);
+    let mut big = rule(
+        "test/big",
+        Family::Kusto,
+        Dataset::new("DeviceProcessEvents", DatasetRole::Source, Span::default()),
+        predicate("FileName", Op::Eq, "a.exe"),
+    );
+    big.rule.body_span = Span::new(0, big_text.len() as u32);
+    big.rule.file_text = Arc::from(big_text.as_str());
+    let mut small = rule(
+        "test/small",
+        Family::Kusto,
+        Dataset::new("DeviceProcessEvents", DatasetRole::Source, Span::default()),
+        predicate("FileName", Op::Eq, "a.exe"),
+    );
+    // The body starts on the file's third line.
+    let small_text = "---\nfront: matter\nDeviceProcessEvents\n| take 1\n";
+    small.rule.body_span = Span::new(18, small_text.len() as u32);
+    small.rule.file_text = Arc::from(small_text);
+    let catalog = Catalog { sources: Vec::new(), rules: vec![big, small] };
+    let temp = tempfile::tempdir().unwrap();
+    let out = temp.path().join("site");
+    build_site(&catalog, &out, &SiteOptions::new(format_timestamp(0))).unwrap();
+
+    let page = read(&out.join("rules/test/big/index.html"));
+    assert!(page.contains(r#"<details class="body">"#));
+    assert!(page.contains(r#"<a href="raw.txt">raw file</a>"#));
+    let lines = big_text.lines().count();
+    assert!(page.contains(&format!(r#"<span id="L{lines}">"#)) && !page.contains(&format!(r#"id="L{}""#, lines + 1)));
+    assert!(page.contains("&lt;b&gt;x&lt;/b&gt;") && !page.contains("<b>x</b>"));
+    assert_eq!(read(&out.join("rules/test/big/raw.txt")), big_text);
+
+    let page = read(&out.join("rules/test/small/index.html"));
+    assert!(!page.contains("<details class=\"body\">") && !out.join("rules/test/small/raw.txt").exists());
+    assert!(page.contains("<span id=\"L3\">DeviceProcessEvents</span>\n<span id=\"L4\">| take 1</span>\n"), "{page}");
+    assert!(!page.contains("id=\"L1\""));
 }

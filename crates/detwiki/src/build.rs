@@ -107,7 +107,8 @@ pub fn run(args: &BuildArgs) -> Outcome {
     );
     bar.set_prefix("writing site");
     bar.set_message(format!("{} pages into {}", catalog.rules.len(), args.out.display()));
-    let site_options = SiteOptions { generated: build_timestamp() };
+    let site_options =
+        SiteOptions { generated: build_timestamp(), page_size: args.page_size, base_url: args.base_url.clone() };
     // The catalog database is written into the staging folder, so it is swapped in with the pages.
     let write_database = |root: &Path, index: &detwiki_catalog::CatalogIndex| {
         write_indexed(&catalog, index, &roots, &site_options.generated, &root.join(CATALOG_FILE))

@@ -95,6 +95,38 @@ pub struct BuildArgs {
     /// List every skipped file with its reason
     #[arg(short, long)]
     pub verbose: bool,
+    /// Where the site will be hosted: a URL or a path (https://example.org/
+    /// wiki/ or /wiki/); the sitemap and the 404 page link with it, other
+    /// pages link relatively
+    #[arg(long, value_name = "URL", default_value = "/", value_parser = parse_base_url)]
+    pub base_url: String,
+    /// Rows per page of the rule lists
+    #[arg(long, value_name = "N", default_value_t = detwiki_site::DEFAULT_PAGE_SIZE,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=100_000))]
+    pub page_size: usize,
+}
+
+/// A base URL: an http(s) URL or a path from the host's root, always ending with `/`. Anything
+/// else (a relative path, another scheme, a quote or space that would break a link) is refused.
+fn parse_base_url(text: &str) -> Result<String, String> {
+    let text = text.trim();
+    let path = if let Some(rest) = text.strip_prefix("https://").or_else(|| text.strip_prefix("http://")) {
+        if rest.is_empty() || rest.starts_with('/') {
+            return Err("the URL has no host".to_owned());
+        }
+        rest
+    } else if text.starts_with('/') {
+        text
+    } else {
+        return Err("expected an http(s) URL or a path starting with /".to_owned());
+    };
+    if path
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '"' | '\'' | '<' | '>' | '`' | '?' | '#'))
+    {
+        return Err("the URL has a space, quote, angle bracket, query or fragment".to_owned());
+    }
+    Ok(if text.ends_with('/') { text.to_owned() } else { format!("{text}/") })
 }
 
 #[derive(Debug, Args)]

@@ -2,7 +2,7 @@
 
 use std::net::{Ipv4Addr, SocketAddr};
 
-use tower_http::services::ServeDir;
+use tower_http::services::{ServeDir, ServeFile};
 
 use crate::flags::ServeArgs;
 use crate::messages::{Outcome, message};
@@ -34,7 +34,9 @@ pub fn run(args: &ServeArgs) -> Outcome {
         };
         let bound = listener.local_addr().unwrap_or(address);
         message!("serving {} at http://{bound}/ (Ctrl-C stops)", args.dir.display());
-        let app = axum::Router::new().fallback_service(ServeDir::new(&args.dir));
+        // A missing path gets the site's own 404 page (with status 404), as on a static host.
+        let pages = ServeDir::new(&args.dir).not_found_service(ServeFile::new(args.dir.join("404.html")));
+        let app = axum::Router::new().fallback_service(pages);
         match axum::serve(listener, app).await {
             Ok(()) => Outcome::Success,
             Err(error) => {

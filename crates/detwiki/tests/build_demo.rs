@@ -5,7 +5,7 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use common::{detwiki, files_under, read_json, text, workspace_root};
+use common::{broken_links, detwiki, files_under, read_json, text, workspace_root};
 
 #[test]
 fn demo_catalog_has_pages_in_all_five_languages() {
@@ -69,34 +69,6 @@ fn demo_catalog_has_pages_in_all_five_languages() {
     let (checked, broken) = broken_links(&out);
     assert!(checked > 500, "only {checked} links found: the link check is not reading the pages");
     assert!(broken.is_empty(), "{} broken links, first: {:?}", broken.len(), broken.first());
-}
-
-/// Every relative `href` of every page of `site` that names no file (folders mean their
-/// `index.html`), as `(page, href)`, with the number of relative links checked.
-fn broken_links(site: &std::path::Path) -> (usize, Vec<(String, String)>) {
-    let mut checked = 0;
-    let mut broken = Vec::new();
-    for page in files_under(site) {
-        if page.extension().is_none_or(|extension| extension != "html") {
-            continue;
-        }
-        let html = std::fs::read_to_string(&page).unwrap();
-        let folder = page.parent().unwrap();
-        for piece in html.split("href=\"").skip(1) {
-            let Some(end) = piece.find('"') else { continue };
-            let href = piece[..end].split('#').next().unwrap_or_default();
-            if href.is_empty() || href.contains(':') {
-                continue;
-            }
-            checked += 1;
-            let target = folder.join(href.replace("%20", " "));
-            let exists = if href.ends_with('/') { target.join("index.html").is_file() } else { target.exists() };
-            if !exists {
-                broken.push((page.display().to_string(), href.to_owned()));
-            }
-        }
-    }
-    (checked, broken)
 }
 
 #[test]

@@ -46,3 +46,48 @@ pub fn read_json(path: &Path) -> serde_json::Value {
     let text = std::fs::read_to_string(path).unwrap_or_else(|error| panic!("{}: {error}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|error| panic!("{}: invalid JSON: {error}", path.display()))
 }
+
+/// Every relative `href` of every page of `site` that names no file (folders mean their
+/// `index.html`), as `(page, href)`, with the number of relative links checked.
+pub fn broken_links(site: &std::path::Path) -> (usize, Vec<(String, String)>) {
+    let mut checked = 0;
+    let mut broken = Vec::new();
+    for page in files_under(site) {
+        if page.extension().is_none_or(|extension| extension != "html") {
+            continue;
+        }
+        let html = std::fs::read_to_string(&page).unwrap();
+        let folder = page.parent().unwrap();
+        for piece in html.split("href=\"").skip(1) {
+            let Some(end) = piece.find('"') else { continue };
+            let href = piece[..end].split('#').next().unwrap_or_default();
+            // URLs and host-absolute paths (the 404 page's, from --base-url) are not files here.
+            if href.is_empty() || href.contains(':') || href.starts_with('/') {
+                continue;
+            }
+            checked += 1;
+            let target = folder.join(href.replace("%20", " "));
+            let exists = if href.ends_with('/') { target.join("index.html").is_file() } else { target.exists() };
+            if !exists {
+                broken.push((page.display().to_string(), href.to_owned()));
+            }
+        }
+    }
+    (checked, broken)
+}
+
+/// Every row of a paginated list whose first page's twin is `first` (under `site`), following
+/// `pagination.next` to the last page.
+pub fn all_rows(site: &Path, first: &str, key: &str) -> Vec<serde_json::Value> {
+    let mut rows = Vec::new();
+    let mut next = Some(first.to_owned());
+    let mut pages = 0;
+    while let Some(folder) = next {
+        let page = read_json(&site.join(&folder).join("index.json"));
+        rows.extend(page[key].as_array().cloned().unwrap_or_default());
+        next = page["pagination"]["next"].as_str().map(str::to_owned);
+        pages += 1;
+        assert!(pages < 100_000, "{first}: the pages link in a loop");
+    }
+    rows
+}
