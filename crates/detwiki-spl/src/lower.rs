@@ -12,8 +12,12 @@ use detwiki_ir::{
 use crate::ast::*;
 use crate::macros::ExpansionMap;
 
-/// Fields whose equality terms pick the data a search reads rather than filter events.
-const SELECTOR_FIELDS: [&str; 4] = ["index", "sourcetype", "source", "eventtype"];
+/// Fields whose equality terms pick the data a search reads rather than filter events. `Channel`
+/// and `LogName` name the Windows event log as `source=XmlWinEventLog:<channel>` does (the
+/// `wineventlog_security` macro ORs all three), so they narrow the dataset to that log's events.
+/// Field names are case-sensitive in Splunk: Okta's `eventType` is an event field, not the
+/// `eventtype` a search selects by.
+const SELECTOR_FIELDS: [&str; 6] = ["index", "sourcetype", "source", "eventtype", "Channel", "LogName"];
 /// Fields that bound the search in time.
 const TIME_FIELDS: [&str; 4] = ["earliest", "latest", "_index_earliest", "_index_latest"];
 
@@ -155,12 +159,20 @@ impl<'a> Lowerer<'a> {
                     stage.predicate = Some(Expr::Predicate(predicate));
                 }
                 Body::Lookup(lookup) => self.lookup(command, lookup, first, &mut stage, scope, role),
-                Body::Generic { names, .. } => {
+                Body::Generic { names, options } => {
                     if matches!(command.name.as_str(), "table" | "fields") && depth == 0 {
                         let kept: Vec<String> =
                             names.iter().map(|name| name.text.clone()).filter(|name| name != "-").collect();
                         if !kept.is_empty() {
                             self.analysis.output_fields = kept;
+                        }
+                    }
+                    if command.name == "spath" {
+                        // `spath output=x` (else the `path`) is a value extracted from a JSON
+                        // or XML field: computed, as a `rex` group is.
+                        let option = |wanted: &str| options.iter().find(|option| option.name == wanted);
+                        if let Some(column) = option("output").or_else(|| option("path")) {
+                            scope.columns.insert(column.value.clone(), Column::Computed(command.span));
                         }
                     }
                     if matches!(command.name.as_str(), "top" | "rare") {
@@ -179,8 +191,9 @@ impl<'a> Lowerer<'a> {
                 _ => None,
             };
             for subsearch in &command.subsearches {
-                if command.name == "appendpipe" {
-                    // `appendpipe` runs its commands over the current results.
+                if matches!(command.name.as_str(), "appendpipe" | "foreach") {
+                    // `appendpipe` runs its commands over the current results, and `foreach`
+                    // runs its template (`[eval ...]`) on them once per matching field.
                     let mut inner = scope.clone();
                     self.pipeline(subsearch, depth + 1, role, &mut inner);
                 } else {
@@ -236,7 +249,7 @@ impl<'a> Lowerer<'a> {
             attributes.insert("macro".to_owned(), name.clone());
             name.clone()
         } else {
-            ["sourcetype", "source", "eventtype", "index"]
+            ["sourcetype", "source", "channel", "logname", "eventtype", "index"]
                 .iter()
                 .find_map(|key| attributes.get(*key).cloned())
                 .unwrap_or_else(|| "*".to_owned())
@@ -566,7 +579,8 @@ impl<'a> Lowerer<'a> {
         let inner = pattern.trim_start_matches('%').trim_end_matches('%');
         let plain = !inner.contains(['%', '_']);
         let (op, value) = match (pattern.starts_with('%'), pattern.ends_with('%') && pattern.len() > 1) {
-            _ if !plain => (Op::Wildcard, pattern.replace('%', "*")),
+            // In the IR's glob vocabulary `*` is any run and `?` one character.
+            _ if !plain => (Op::Wildcard, pattern.replace('%', "*").replace('_', "?")),
             (true, true) => (Op::Contains, inner.to_owned()),
             (true, false) => (Op::EndsWith, inner.to_owned()),
             (false, true) => (Op::StartsWith, inner.to_owned()),
@@ -725,10 +739,11 @@ fn classify_wildcard(value: &str) -> (Op, String) {
 }
 
 fn is_selector(field: &str) -> bool {
-    SELECTOR_FIELDS.iter().any(|selector| selector.eq_ignore_ascii_case(field))
+    SELECTOR_FIELDS.contains(&field)
 }
 
-/// Positive `index=`/`sourcetype=`/`source=`/`eventtype=` terms outside `NOT`.
+/// Positive `index=`/`sourcetype=`/`source=`/`eventtype=`/`Channel=`/`LogName=` terms outside
+/// `NOT`.
 fn collect_selectors(expression: &SearchExpr, negated: bool, out: &mut Vec<(String, String, Span)>) {
     match expression {
         SearchExpr::And(items) | SearchExpr::Or(items) => {

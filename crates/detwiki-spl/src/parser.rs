@@ -202,7 +202,9 @@ impl<'a> Parser<'a> {
                     (end, raw.len(), end)
                 }
             };
-            let pipeline = self.pipeline(token.span.end as usize, inner_end as usize, command == "appendpipe");
+            // `appendpipe [stats ...]` and `foreach f* [eval ...]` hold commands, not a search.
+            let leading_is_command = matches!(command, "appendpipe" | "foreach");
+            let pipeline = self.pipeline(token.span.end as usize, inner_end as usize, leading_is_command);
             subsearches.push(pipeline);
             items.push(Item {
                 token: Token { kind: TokenKind::LBracket, span: Span::new(token.span.start, span_end) },
@@ -719,7 +721,11 @@ impl<'a> Parser<'a> {
                     cursor.position += 1;
                 }
                 let mut inner = Cursor { tokens: &clause, position: 0, source: self.source };
-                stats.where_clause = self.search_expression(&mut inner, false);
+                let mut where_clause = self.search_expression(&mut inner, false);
+                if let Some(nodename) = take_nodename(&mut where_clause) {
+                    stats.nodename = Some(nodename);
+                }
+                stats.where_clause = where_clause;
             } else if next_is_eq && item.token.kind == TokenKind::Word {
                 let value = cursor.peek_at(2);
                 cursor.position += if value.is_some() { 3 } else { 2 };
@@ -804,6 +810,32 @@ impl<'a> Parser<'a> {
             names.push(name_of(item.token, self.source));
         }
         (options, names)
+    }
+}
+
+/// `tstats ... where nodename=DNS ...`: `nodename` picks the data model's node, like the
+/// argument of the same name, and is no filter on the events. Taken out of the top-level
+/// conjuncts of the clause.
+fn take_nodename(clause: &mut Option<SearchExpr>) -> Option<Name> {
+    let is_nodename = |expression: &SearchExpr| {
+        matches!(expression, SearchExpr::Compare { field, op: CompareOp::Eq, .. }
+            if field.text.eq_ignore_ascii_case("nodename"))
+    };
+    let into_name = |expression: SearchExpr| match expression {
+        SearchExpr::Compare { value, span, .. } => Some(Name { text: value.value, span }),
+        _ => None,
+    };
+    match clause {
+        Some(SearchExpr::And(items)) => {
+            let position = items.iter().position(is_nodename)?;
+            let name = into_name(items.remove(position));
+            if items.len() == 1 {
+                *clause = items.pop();
+            }
+            name
+        }
+        Some(expression) if is_nodename(expression) => clause.take().and_then(into_name),
+        _ => None,
     }
 }
 
