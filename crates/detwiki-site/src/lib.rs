@@ -25,6 +25,7 @@
 //! - `navigator.rs`: ATT&CK Navigator layers of technique coverage.
 //! - `sarif.rs`: findings as a SARIF 2.1.0 log.
 //! - `style.css`: the only stylesheet.
+//! - `favicon.svg`: the site icon, written to `assets/favicon.svg`.
 
 mod browse;
 mod catalog_pages;
@@ -60,6 +61,10 @@ pub use sarif::{SarifSource, encode_path, file_root_uri, sarif_log};
 pub const SITE_MARKER: &str = ".detwiki-site";
 
 const STYLE: &str = include_str!("style.css");
+
+/// The site's icon, `assets/favicon.svg`. Browsers ask every site for one; without it each page
+/// load logs a failed `/favicon.ico` request in the console.
+const FAVICON: &str = include_str!("favicon.svg");
 
 /// What a build needs besides the catalog.
 #[derive(Debug, Clone)]
@@ -318,6 +323,10 @@ fn write_site(
 
     let style_path = root.join("style.css");
     fs::write(&style_path, STYLE).map_err(io_error(&style_path))?;
+    let assets = root.join("assets");
+    fs::create_dir_all(&assets).map_err(io_error(&assets))?;
+    let favicon_path = assets.join("favicon.svg");
+    fs::write(&favicon_path, FAVICON).map_err(io_error(&favicon_path))?;
     extra(root, &index).map_err(|message| SiteError::Render { page: "extra files".to_owned(), message })?;
     // Last, so that it lists every page, those `extra` wrote included.
     site_files::write_sitemap(root, &options.base_url)?;

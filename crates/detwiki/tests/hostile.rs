@@ -6,42 +6,7 @@ mod common;
 
 use std::fs;
 
-use common::{detwiki, files_under, read_json, text};
-
-const SCRIPT_MARKDOWN: &str = r#"# <script>alert("title")</script> Hostile title
-
-#### Description
-
-Click <a href="javascript:alert(1)">here</a> or [there](javascript:alert(2)) or [again]( JaVaScRiPt:alert(3) ).
-<script>alert("description")</script>
-<img src=x onerror="alert(4)">
-
-#### References
-
-- javascript:alert(5)
-
-```kql
-DeviceProcessEvents
-| where ProcessCommandLine has "<script>alert(6)</script>"
-```
-"#;
-
-const SCRIPT_SIGMA: &str = r#"title: <script>alert("sigma")</script>
-id: 11111111-2222-4333-8444-555555555555
-status: test
-description: 'A <script>alert(7)</script> description with [a link](javascript:alert(8))'
-references:
-    - javascript:alert(9)
-author: <b onmouseover="alert(10)">someone</b>
-logsource:
-    category: process_creation
-    product: windows
-detection:
-    selection:
-        CommandLine|contains: '<script>'
-    condition: selection
-level: high
-"#;
+use common::{detwiki, files_under, hostile_corpus, read_json, text};
 
 fn alias_bomb() -> String {
     let mut text = String::from(
@@ -60,8 +25,7 @@ fn hostile_files_are_reported_and_escaped() {
     let temp = tempfile::tempdir().unwrap();
     let corpus = temp.path().join("corpus");
     fs::create_dir_all(corpus.join("rules/nested")).unwrap();
-    fs::write(corpus.join("rules/hostile.md"), SCRIPT_MARKDOWN).unwrap();
-    fs::write(corpus.join("rules/hostile_sigma.yml"), SCRIPT_SIGMA).unwrap();
+    hostile_corpus::write_script_rules(&corpus.join("rules"));
     fs::write(corpus.join("rules/latin1.kql"), b"// caf\xe9 \xff\xfe\nDeviceEvents\n| where ActionType == \"x\"\n")
         .unwrap();
     let mut big = String::with_capacity(10 * 1024 * 1024 + 64);
@@ -103,7 +67,7 @@ fn hostile_files_are_reported_and_escaped() {
         skipped.iter().any(|(path, reason)| path.contains(name) && !reason.is_empty())
             || rule_ids.iter().any(|id| id.contains(&name.replace('_', "-")))
     };
-    for name in ["hostile", "hostile_sigma", "latin1", "huge", "bomb"] {
+    for name in ["hostile", "hostile_sigma", "hostile_elastic", "latin1", "huge", "bomb"] {
         assert!(accounted(name), "{name} is neither a rule nor a skipped file: {skipped:?} {rule_ids:?}");
     }
     assert!(skipped.iter().any(|(path, _)| path.contains("huge")), "the 10 MB file is skipped: {skipped:?}");
@@ -125,16 +89,22 @@ fn hostile_files_are_reported_and_escaped() {
         let lower = content.to_ascii_lowercase();
         if file.extension().is_some_and(|extension| extension == "html") {
             // The site may carry its own small scripts; none may come from a rule (every hostile
-            // payload here calls `alert`).
+            // payload here calls `alert` or sets the sentinel `__pwned`).
             for (start, _) in lower.match_indices("<script") {
                 let script = &lower[start..];
                 let script = &script[..script.find("</script").unwrap_or(script.len())];
-                assert!(!script.contains("alert("), "{} runs a script from a rule: {script}", file.display());
+                assert!(
+                    !script.contains("alert(") && !script.contains("__pwned"),
+                    "{} runs a script from a rule: {script}",
+                    file.display()
+                );
             }
             assert!(!lower.contains("href=\"javascript:"), "{} links to javascript:", file.display());
             assert!(!lower.contains("href=\" javascript:"), "{} links to javascript:", file.display());
             assert!(!lower.contains("<img"), "{} keeps an image tag", file.display());
             assert!(!lower.contains("<b onmouseover"), "{} keeps an event handler", file.display());
+            assert!(!lower.contains("<svg"), "{} keeps an svg tag", file.display());
+            assert!(!lower.contains("<iframe"), "{} keeps an iframe", file.display());
         }
     }
     let page_of = |needle: &str| -> String {
