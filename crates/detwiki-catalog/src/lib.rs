@@ -70,8 +70,8 @@ pub use indicators::{IndicatorKey, IndicatorOccurrence, KEYWORD_FIELD, analysis_
 pub use links::{LinkKind, RuleLink, link_converted_rules, link_sigma_rules};
 pub use rule_text::rule_text;
 pub use telemetry::{
-    CoverageInput, DatasetFiring, FireLevel, ProfileError, ProfileProvider, RuleFiring, TechniqueCoverage,
-    TelemetryProfile, attack_coverage, rule_firing,
+    CoverageInput, DatasetFiring, EventNeed, FireLevel, NeedFit, ProfileError, ProfileProvider, RuleFiring,
+    TechniqueCoverage, TelemetryProfile, attack_coverage, rule_firing,
 };
 pub use text::{expr_text, positive_text, predicate_text, value_text, visible_text};
 pub use vendor_alerts::vendor_alert_reason;

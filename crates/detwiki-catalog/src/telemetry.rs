@@ -12,8 +12,9 @@
 //! - **not at all** otherwise.
 //!
 //! Lookup tables (watchlists, reference data) are not telemetry and are not needed. A rule with
-//! several queries (variants) takes its best variant. The computation reads only event-coverage
-//! rows, so the catalog database answers it as well as an in-memory catalog.
+//! several queries (variants) takes its best variant. The computation reads only the part of a
+//! rule's event-coverage rows that [`EventNeed`] holds, so the catalog database, which stores
+//! those rows, answers it exactly as an in-memory catalog does.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -162,9 +163,51 @@ impl RuleFiring {
     }
 }
 
-/// Whether a rule with these event-coverage rows can fire with `profile`.
-pub fn rule_firing(profile: &TelemetryProfile, rows: &[CoverageRow]) -> RuleFiring {
-    let mut by_analysis: BTreeMap<usize, Vec<&CoverageRow>> = BTreeMap::new();
+/// What firing reads of one event-coverage row ([`CoverageRow::need`]): the dataset and its role,
+/// the event, and the fit. Firing is decided from these alone, so a reader that stores event
+/// coverage (the catalog database) rebuilds them whole instead of half-filling coverage rows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventNeed {
+    pub analysis: usize,
+    pub dataset: String,
+    pub role: DatasetRole,
+    pub provider: String,
+    pub event: String,
+    pub fit: NeedFit,
+}
+
+/// The fit of an [`EventNeed`]: a coverage row's [`Fit`] without the correlation hint, which
+/// pages show but firing does not weigh.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NeedFit {
+    Full,
+    /// The fields the rule reads that the event lacks.
+    Partial(Vec<String>),
+    /// The event's fields are not known.
+    Unknown,
+}
+
+impl CoverageRow {
+    /// The part of the row firing reads.
+    pub fn need(&self) -> EventNeed {
+        EventNeed {
+            analysis: self.analysis,
+            dataset: self.dataset.clone(),
+            role: self.role,
+            provider: self.provider.clone(),
+            event: self.event.clone(),
+            fit: match &self.fit {
+                Fit::Full => NeedFit::Full,
+                Fit::Partial { missing, .. } => NeedFit::Partial(missing.clone()),
+                Fit::Unknown => NeedFit::Unknown,
+            },
+        }
+    }
+}
+
+/// Whether a rule with these event needs (one per event-coverage row) can fire with `profile`.
+pub fn rule_firing(profile: &TelemetryProfile, rows: &[EventNeed]) -> RuleFiring {
+    let mut by_analysis: BTreeMap<usize, Vec<&EventNeed>> = BTreeMap::new();
     for row in rows {
         by_analysis.entry(row.analysis).or_default().push(row);
     }
@@ -178,9 +221,9 @@ pub fn rule_firing(profile: &TelemetryProfile, rows: &[CoverageRow]) -> RuleFiri
     best.unwrap_or(RuleFiring { level: FireLevel::None, analysis: 0, datasets: Vec::new() })
 }
 
-fn analysis_firing(profile: &TelemetryProfile, analysis: usize, rows: &[&CoverageRow]) -> RuleFiring {
+fn analysis_firing(profile: &TelemetryProfile, analysis: usize, rows: &[&EventNeed]) -> RuleFiring {
     // Datasets in the order the query reads them; union members form one need.
-    let mut needs: Vec<(String, Vec<&CoverageRow>)> = Vec::new();
+    let mut needs: Vec<(String, Vec<&EventNeed>)> = Vec::new();
     let mut union_need: Option<usize> = None;
     for row in rows.iter().copied().filter(|row| row.role != DatasetRole::Lookup) {
         let slot = if row.role == DatasetRole::UnionMember {
@@ -210,7 +253,7 @@ fn analysis_firing(profile: &TelemetryProfile, analysis: usize, rows: &[&Coverag
 }
 
 /// The best collected event among the rows of one need.
-fn need_firing(profile: &TelemetryProfile, rows: &[&CoverageRow]) -> DatasetFiring {
+fn need_firing(profile: &TelemetryProfile, rows: &[&EventNeed]) -> DatasetFiring {
     let mut names: Vec<&str> = Vec::new();
     for row in rows {
         if !names.contains(&row.dataset.as_str()) {
@@ -221,12 +264,12 @@ fn need_firing(profile: &TelemetryProfile, rows: &[&CoverageRow]) -> DatasetFiri
     if rows.iter().any(|row| row.role == DatasetRole::DataModel && profile.populates_data_model(&row.dataset)) {
         return DatasetFiring { dataset, level: FireLevel::Full, event: None, missing: Vec::new() };
     }
-    let mut best: Option<(FireLevel, usize, &CoverageRow)> = None;
+    let mut best: Option<(FireLevel, usize, &EventNeed)> = None;
     for row in rows.iter().copied().filter(|row| profile.collects(&row.provider, &row.event)) {
         let (level, missing) = match &row.fit {
-            Fit::Full => (FireLevel::Full, 0),
-            Fit::Partial { missing, .. } => (FireLevel::Partial, missing.len()),
-            Fit::Unknown => (FireLevel::Partial, usize::MAX),
+            NeedFit::Full => (FireLevel::Full, 0),
+            NeedFit::Partial(missing) => (FireLevel::Partial, missing.len()),
+            NeedFit::Unknown => (FireLevel::Partial, usize::MAX),
         };
         let better = match &best {
             None => true,
@@ -245,9 +288,9 @@ fn need_firing(profile: &TelemetryProfile, rows: &[&CoverageRow]) -> DatasetFiri
             level,
             event: Some(format!("{} {}", row.provider, row.event)),
             missing: match &row.fit {
-                Fit::Full => Vec::new(),
-                Fit::Partial { missing, .. } => missing.clone(),
-                Fit::Unknown => vec!["(the event's fields are not known)".to_owned()],
+                NeedFit::Full => Vec::new(),
+                NeedFit::Partial(missing) => missing.clone(),
+                NeedFit::Unknown => vec!["(the event's fields are not known)".to_owned()],
             },
         },
     }
@@ -342,7 +385,7 @@ mod tests {
 
     use super::*;
 
-    fn row(analysis: usize, dataset: &str, role: DatasetRole, provider: &str, event: &str, fit: Fit) -> CoverageRow {
+    fn row(analysis: usize, dataset: &str, role: DatasetRole, provider: &str, event: &str, fit: Fit) -> EventNeed {
         CoverageRow {
             analysis,
             dataset: dataset.to_owned(),
@@ -359,6 +402,7 @@ mod tests {
             unknown_dataset: false,
             variants: Vec::new(),
         }
+        .need()
     }
 
     fn profile(text: &str) -> TelemetryProfile {

@@ -1,16 +1,16 @@
 //! `detwiki coverage` from the database: the ATT&CK coverage of the catalog or a subset, and with a
 //! telemetry profile, which rules can fire. The computation itself is the catalog's
-//! ([`detwiki_catalog::rule_firing`], [`detwiki_catalog::attack_coverage`]); this module only loads
-//! its inputs.
+//! ([`detwiki_catalog::rule_firing`] over the stored rows as [`detwiki_catalog::EventNeed`]s,
+//! [`detwiki_catalog::attack_coverage`]); this module only loads their inputs.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 use detwiki_catalog::{
-    CoverageInput, CoverageRow, FireLevel, RuleFiring, TechniqueCoverage, TelemetryProfile, attack_coverage,
+    CoverageInput, EventNeed, FireLevel, NeedFit, RuleFiring, TechniqueCoverage, TelemetryProfile, attack_coverage,
     rule_firing,
 };
 use detwiki_ir::DatasetRole;
-use detwiki_knowledge::{Fit, Knowledge};
+use detwiki_knowledge::Knowledge;
 use serde::Serialize;
 
 use crate::DbError;
@@ -64,9 +64,9 @@ impl CatalogDb {
         profile: Option<&TelemetryProfile>,
     ) -> Result<CoverageReport, DbError> {
         let everything = query.language.is_none() && query.source.is_none();
-        let mut summaries: Vec<RuleSummary> = if everything {
+        let selected: Vec<RuleSummary> = if everything {
             let mut statement =
-                self.connection.prepare(&format!("SELECT {SUMMARY_COLUMNS} FROM rules r ORDER BY r.position"))?;
+                self.connection.prepare(&format!("SELECT {SUMMARY_COLUMNS} FROM rules r ORDER BY r.rule"))?;
             statement.query_map([], summary)?.collect::<Result<Vec<_>, _>>()?
         } else {
             let subset = crate::FindQuery {
@@ -76,81 +76,27 @@ impl CatalogDb {
             };
             self.find(&subset)?.into_iter().map(|found| found.rule).collect()
         };
-        let mut vendor: BTreeMap<String, String> = BTreeMap::new();
-        {
-            let mut statement =
-                self.connection.prepare("SELECT id, vendor_alerts FROM rules WHERE vendor_alerts IS NOT NULL")?;
-            for row in statement.query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))? {
-                let (id, reason) = row?;
-                vendor.insert(id, reason);
-            }
-        }
-        let mut techniques: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        {
-            let mut statement = self
-                .connection
-                .prepare("SELECT rule, technique_id FROM rule_techniques ORDER BY rule, technique_id")?;
-            for row in statement.query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))? {
-                let (rule, technique) = row?;
-                techniques.entry(rule).or_default().push(technique);
-            }
-        }
-        let mut coverage: BTreeMap<String, Vec<CoverageRow>> = BTreeMap::new();
-        if profile.is_some() {
-            let mut statement = self.connection.prepare(
-                "SELECT rule, analysis, dataset, role, provider, event, fit, missing, known FROM event_coverage
-                 ORDER BY rule, rowid",
-            )?;
-            let rows = statement.query_map([], |row| {
-                let role: String = row.get(3)?;
-                let fit: String = row.get(6)?;
-                let missing: Option<String> = row.get(7)?;
-                Ok((
-                    row.get::<_, String>(0)?,
-                    CoverageRow {
-                        analysis: row.get::<_, i64>(1)? as usize,
-                        dataset: row.get(2)?,
-                        role: role_from(&role),
-                        provider: row.get(4)?,
-                        product: String::new(),
-                        event: row.get(5)?,
-                        title: String::new(),
-                        why: String::new(),
-                        narrowed_by: Vec::new(),
-                        fields_read: Vec::new(),
-                        // Firing needs the dataset, the event and the fit only.
-                        unknown_dataset: false,
-                        variants: Vec::new(),
-                        fit: match fit.as_str() {
-                            "full" => Fit::Full,
-                            "partial" => Fit::Partial {
-                                missing: missing
-                                    .unwrap_or_default()
-                                    .split(", ")
-                                    .filter(|field| !field.is_empty())
-                                    .map(str::to_owned)
-                                    .collect(),
-                                correlate_with: None,
-                            },
-                            _ => Fit::Unknown,
-                        },
-                        known: row.get(8)?,
-                    },
-                ))
+        let vendor: HashMap<i64, String> =
+            self.keyed_rows("SELECT rule, vendor_alerts FROM rules WHERE vendor_alerts IS NOT NULL", |row| row.get(1))?;
+        let techniques: HashMap<i64, Vec<String>> = self
+            .grouped_rows("SELECT rule, technique_id FROM rule_techniques ORDER BY rule, technique_id", |row| {
+                row.get(1)
             })?;
-            for row in rows {
-                let (rule, found) = row?;
-                coverage.entry(rule).or_default().push(found);
-            }
-        }
-        let mut rules = Vec::with_capacity(summaries.len());
-        for rule in summaries.drain(..) {
-            let vendor_alerts = vendor.get(&rule.id).cloned();
+        let needs: HashMap<i64, Vec<EventNeed>> = match profile {
+            Some(_) => self.grouped_rows(
+                "SELECT rule, analysis, dataset, role, provider, event, fit, missing FROM event_coverage
+                 ORDER BY rule, rowid",
+                need,
+            )?,
+            None => HashMap::new(),
+        };
+        let mut rules = Vec::with_capacity(selected.len());
+        for rule in selected {
             let firing = profile
-                .map(|profile| rule_firing(profile, coverage.get(&rule.id).map(Vec::as_slice).unwrap_or_default()));
+                .map(|profile| rule_firing(profile, needs.get(&rule.key).map(Vec::as_slice).unwrap_or_default()));
             rules.push(RuleCoverage {
-                techniques: techniques.get(&rule.id).cloned().unwrap_or_default(),
-                vendor_alerts,
+                techniques: techniques.get(&rule.key).cloned().unwrap_or_default(),
+                vendor_alerts: vendor.get(&rule.key).cloned(),
                 firing,
                 rule,
             });
@@ -172,6 +118,58 @@ impl CatalogDb {
             techniques,
         })
     }
+
+    /// One value per rule: `sql` selects the rule's key first.
+    fn keyed_rows<T>(
+        &self,
+        sql: &str,
+        value: impl Fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<HashMap<i64, T>, DbError> {
+        let mut statement = self.connection.prepare(sql)?;
+        let rows = statement.query_map([], |row| Ok((row.get::<_, i64>(0)?, value(row)?)))?;
+        Ok(rows.collect::<Result<HashMap<_, _>, _>>()?)
+    }
+
+    /// Values grouped by rule, in the order `sql` gives them: `sql` selects the rule's key first.
+    fn grouped_rows<T>(
+        &self,
+        sql: &str,
+        value: impl Fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<HashMap<i64, Vec<T>>, DbError> {
+        let mut statement = self.connection.prepare(sql)?;
+        let mut rows = statement.query([])?;
+        let mut out: HashMap<i64, Vec<T>> = HashMap::new();
+        while let Some(row) = rows.next()? {
+            out.entry(row.get(0)?).or_default().push(value(row)?);
+        }
+        Ok(out)
+    }
+}
+
+/// An event-coverage row as firing reads it (`rule, analysis, dataset, role, provider, event,
+/// fit, missing`), from the columns the writer stored it in.
+fn need(row: &rusqlite::Row<'_>) -> rusqlite::Result<EventNeed> {
+    let role: String = row.get(3)?;
+    let fit: String = row.get(6)?;
+    Ok(EventNeed {
+        analysis: row.get::<_, i64>(1)? as usize,
+        dataset: row.get(2)?,
+        role: role_from(&role),
+        provider: row.get(4)?,
+        event: row.get(5)?,
+        fit: match fit.as_str() {
+            "full" => NeedFit::Full,
+            "partial" => NeedFit::Partial(
+                row.get::<_, Option<String>>(7)?
+                    .unwrap_or_default()
+                    .split(", ")
+                    .filter(|field| !field.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+            ),
+            _ => NeedFit::Unknown,
+        },
+    })
 }
 
 /// The role as stored (`DatasetRole::as_str`); unknown text reads as a source, which is needed.

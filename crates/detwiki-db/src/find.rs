@@ -107,34 +107,33 @@ fn normalize(field: &str, kind: Option<&str>, value: &str) -> (String, Option<St
 impl CatalogDb {
     /// Rules matching every filter of `query`, in catalog order.
     pub fn find(&self, query: &FindQuery) -> Result<Vec<FindMatch>, DbError> {
-        let mut allowed: Option<BTreeSet<String>> = None;
-        let mut narrow = |ids: BTreeSet<String>| {
+        let mut allowed: Option<BTreeSet<i64>> = None;
+        let mut narrow = |ids: BTreeSet<i64>| {
             allowed = Some(match allowed.take() {
-                Some(current) => current.intersection(&ids).cloned().collect(),
+                Some(current) => current.intersection(&ids).copied().collect(),
                 None => ids,
             });
         };
-        let mut indicators: BTreeMap<String, Vec<IndicatorMatch>> = BTreeMap::new();
+        let mut indicators: BTreeMap<i64, Vec<IndicatorMatch>> = BTreeMap::new();
         if query.field.is_some() || query.value.is_some() {
             indicators = self.indicator_matches(query)?;
-            narrow(indicators.keys().cloned().collect());
+            narrow(indicators.keys().copied().collect());
         }
-        let mut techniques: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        let mut techniques: BTreeMap<i64, Vec<String>> = BTreeMap::new();
         if let Some(technique) = &query.technique {
             let wanted = technique.trim().to_ascii_uppercase();
             let mut statement = self.connection.prepare(
                 "SELECT rule, technique_id FROM rule_techniques
                  WHERE technique_id = ?1 OR technique_id LIKE ?1 || '.%' ORDER BY rule, technique_id",
             )?;
-            let rows =
-                statement.query_map([&wanted], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))?;
+            let rows = statement.query_map([&wanted], |row| Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?)))?;
             for row in rows {
                 let (rule, technique) = row?;
                 techniques.entry(rule).or_default().push(technique);
             }
-            narrow(techniques.keys().cloned().collect());
+            narrow(techniques.keys().copied().collect());
         }
-        let mut events: BTreeMap<String, Vec<EventMatch>> = BTreeMap::new();
+        let mut events: BTreeMap<i64, Vec<EventMatch>> = BTreeMap::new();
         if let Some(event) = &query.event {
             let (provider, id) = match event.rsplit_once(':') {
                 Some((provider, id)) if !id.is_empty() => (provider.trim(), Some(id.trim())),
@@ -147,7 +146,7 @@ impl CatalogDb {
             )?;
             let rows = statement.query_map(rusqlite::params![provider, id], |row| {
                 Ok((
-                    row.get::<_, String>(0)?,
+                    row.get::<_, i64>(0)?,
                     EventMatch {
                         provider: row.get(1)?,
                         event: row.get(2)?,
@@ -164,50 +163,50 @@ impl CatalogDb {
                     list.push(found);
                 }
             }
-            narrow(events.keys().cloned().collect());
+            narrow(events.keys().copied().collect());
         }
         if let Some(language) = &query.language {
             let wanted = language.trim().to_ascii_lowercase();
             narrow(self.ids(
-                "SELECT r.id FROM rules r WHERE r.family = ?1
-                 OR EXISTS (SELECT 1 FROM queries q WHERE q.rule = r.id AND q.language = ?1)",
+                "SELECT r.rule FROM rules r WHERE r.family = ?1
+                 OR EXISTS (SELECT 1 FROM queries q WHERE q.rule = r.rule AND q.language = ?1)",
                 &wanted,
             )?);
         }
         if let Some(source) = &query.source {
             narrow(self.ids(
-                "SELECT r.id FROM rules r JOIN sources s ON s.name = r.source
+                "SELECT r.rule FROM rules r JOIN sources s ON s.name = r.source
                  WHERE lower(s.name) = lower(?1) OR lower(s.name) LIKE lower(?1) || '/%' OR lower(s.slug) = lower(?1)",
                 source.trim(),
             )?);
         }
         let Some(allowed) = allowed else { return Ok(Vec::new()) };
         let mut statement =
-            self.connection.prepare(&format!("SELECT {SUMMARY_COLUMNS} FROM rules r ORDER BY r.position"))?;
+            self.connection.prepare(&format!("SELECT {SUMMARY_COLUMNS} FROM rules r ORDER BY r.rule"))?;
         let mut out = Vec::new();
         for rule in statement.query_map([], summary)? {
             let rule = rule?;
-            if !allowed.contains(&rule.id) {
+            if !allowed.contains(&rule.key) {
                 continue;
             }
             out.push(FindMatch {
-                indicators: indicators.remove(&rule.id).unwrap_or_default(),
-                techniques: techniques.remove(&rule.id).unwrap_or_default(),
-                events: events.remove(&rule.id).unwrap_or_default(),
+                indicators: indicators.remove(&rule.key).unwrap_or_default(),
+                techniques: techniques.remove(&rule.key).unwrap_or_default(),
+                events: events.remove(&rule.key).unwrap_or_default(),
                 rule,
             });
         }
         Ok(out)
     }
 
-    fn ids(&self, sql: &str, value: &str) -> Result<BTreeSet<String>, DbError> {
+    fn ids(&self, sql: &str, value: &str) -> Result<BTreeSet<i64>, DbError> {
         let mut statement = self.connection.prepare(sql)?;
-        let rows = statement.query_map([value], |row| row.get::<_, String>(0))?;
+        let rows = statement.query_map([value], |row| row.get::<_, i64>(0))?;
         Ok(rows.collect::<Result<BTreeSet<_>, _>>()?)
     }
 
     /// Positive indicators matching the field, value and kind of `query`, by rule.
-    fn indicator_matches(&self, query: &FindQuery) -> Result<BTreeMap<String, Vec<IndicatorMatch>>, DbError> {
+    fn indicator_matches(&self, query: &FindQuery) -> Result<BTreeMap<i64, Vec<IndicatorMatch>>, DbError> {
         let (field, kind, value) = match (&query.field, &query.value) {
             (Some(field), Some(value)) => {
                 let (field, kind, value) = normalize(field, query.kind.as_deref(), value);
@@ -227,7 +226,7 @@ impl CatalogDb {
         )?;
         let rows = statement.query_map(rusqlite::params![value, folded, field, kind], |row| {
             Ok((
-                row.get::<_, String>(0)?,
+                row.get::<_, i64>(0)?,
                 IndicatorMatch {
                     field: row.get(1)?,
                     kind: row.get(2)?,
@@ -240,7 +239,7 @@ impl CatalogDb {
                 },
             ))
         })?;
-        let mut out: BTreeMap<String, Vec<IndicatorMatch>> = BTreeMap::new();
+        let mut out: BTreeMap<i64, Vec<IndicatorMatch>> = BTreeMap::new();
         for row in rows {
             let (rule, found) = row?;
             let list = out.entry(rule).or_default();

@@ -1,7 +1,10 @@
 //! Reading `catalog.sqlite`: opening it (read-only, version checked), finding a rule by what a
 //! user types, and the stored documents `show` prints.
 
+use std::io::Read as _;
 use std::path::Path;
+
+use flate2::read::ZlibDecoder;
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use serde::Serialize;
@@ -18,6 +21,9 @@ pub struct CatalogDb {
 /// A rule as listed in answers and candidate lists.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RuleSummary {
+    /// The rule's key in the database (`rules.rule`, its catalog position).
+    #[serde(skip)]
+    pub key: i64,
     pub id: String,
     pub title: Option<String>,
     pub family: String,
@@ -43,16 +49,17 @@ pub enum Resolved {
     None,
 }
 
-pub(crate) const SUMMARY_COLUMNS: &str = "r.id, r.title, r.family, r.source, r.path, r.page";
+pub(crate) const SUMMARY_COLUMNS: &str = "r.rule, r.id, r.title, r.family, r.source, r.path, r.page";
 
 pub(crate) fn summary(row: &rusqlite::Row<'_>) -> rusqlite::Result<RuleSummary> {
     Ok(RuleSummary {
-        id: row.get(0)?,
-        title: row.get(1)?,
-        family: row.get(2)?,
-        source: row.get(3)?,
-        path: row.get(4)?,
-        page: row.get(5)?,
+        key: row.get(0)?,
+        id: row.get(1)?,
+        title: row.get(2)?,
+        family: row.get(3)?,
+        source: row.get(4)?,
+        path: row.get(5)?,
+        page: row.get(6)?,
     })
 }
 
@@ -86,7 +93,7 @@ impl CatalogDb {
         }
         let normalized = input.replace('\\', "/");
         let mut candidates = self.summaries(
-            &format!("SELECT {SUMMARY_COLUMNS} FROM rules r WHERE r.path = ?1 ORDER BY r.position"),
+            &format!("SELECT {SUMMARY_COLUMNS} FROM rules r WHERE r.path = ?1 ORDER BY r.rule"),
             &[&normalized],
         )?;
         if candidates.is_empty() {
@@ -96,7 +103,7 @@ impl CatalogDb {
                     "SELECT {SUMMARY_COLUMNS} FROM rules r JOIN sources s ON s.name = r.source
                      WHERE ?1 = s.name || '/' || r.path
                         OR (s.root IS NOT NULL AND ?1 = rtrim(s.root, '/') || '/' || r.path)
-                     ORDER BY r.position"
+                     ORDER BY r.rule"
                 ),
                 &[&normalized],
             )?;
@@ -106,7 +113,7 @@ impl CatalogDb {
             candidates = self.summaries(
                 &format!(
                     "SELECT {SUMMARY_COLUMNS} FROM rules r
-                     WHERE substr('/' || r.path, -length(?1) - 1) = '/' || ?1 ORDER BY r.position"
+                     WHERE substr('/' || r.path, -length(?1) - 1) = '/' || ?1 ORDER BY r.rule"
                 ),
                 &[normalized.trim_start_matches("./")],
             )?;
@@ -115,7 +122,7 @@ impl CatalogDb {
             candidates = self.summaries(
                 &format!(
                     "SELECT {SUMMARY_COLUMNS} FROM rules r WHERE instr(lower(r.title), lower(?1)) > 0
-                     ORDER BY r.position"
+                     ORDER BY r.rule"
                 ),
                 &[input.trim()],
             )?;
@@ -127,24 +134,24 @@ impl CatalogDb {
         })
     }
 
-    /// The stored text view and JSON twin of a rule.
-    pub fn documents(&self, id: &str) -> Result<Option<(String, String)>, DbError> {
-        Ok(self
+    /// The stored text view and JSON twin (compact) of a rule.
+    pub fn documents(&self, rule: &RuleSummary) -> Result<Option<(String, String)>, DbError> {
+        let stored: Option<(Vec<u8>, Vec<u8>)> = self
             .connection
-            .query_row("SELECT text, twin FROM rule_documents WHERE rule = ?1", [id], |row| {
+            .query_row("SELECT text, twin FROM rule_documents WHERE rule = ?1", [rule.key], |row| {
                 Ok((row.get(0)?, row.get(1)?))
             })
-            .optional()?)
+            .optional()?;
+        let Some((text, twin)) = stored else { return Ok(None) };
+        Ok(Some((decompress(&text)?, decompress(&twin)?)))
     }
 
     /// Every rule's JSON twin in catalog order, for NDJSON exports; `visit` returns false to stop.
     pub fn for_each_twin(&self, mut visit: impl FnMut(&str) -> bool) -> Result<(), DbError> {
-        let mut statement = self
-            .connection
-            .prepare("SELECT d.twin FROM rule_documents d JOIN rules r ON r.id = d.rule ORDER BY r.position")?;
+        let mut statement = self.connection.prepare("SELECT twin FROM rule_documents ORDER BY rule")?;
         let mut rows = statement.query([])?;
         while let Some(row) = rows.next()? {
-            let twin: String = row.get(0)?;
+            let twin = decompress(&row.get::<_, Vec<u8>>(0)?)?;
             if !visit(&twin) {
                 break;
             }
@@ -164,4 +171,13 @@ impl CatalogDb {
         self.connection.execute("VACUUM INTO ?1", params![path.display().to_string()])?;
         Ok(())
     }
+}
+
+/// A stored document back to text (see `write::compress`).
+fn decompress(stored: &[u8]) -> Result<String, DbError> {
+    let mut text = String::with_capacity(stored.len() * 4);
+    ZlibDecoder::new(stored)
+        .read_to_string(&mut text)
+        .map_err(|source| DbError::Io { path: "(a stored rule document)".to_owned(), source })?;
+    Ok(text)
 }

@@ -1,7 +1,8 @@
 //! Writing `catalog.sqlite`: every table filled in catalog order inside one transaction, then
 //! `VACUUM`, so that the same catalog gives the same bytes.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use detwiki_catalog::{
@@ -9,10 +10,12 @@ use detwiki_catalog::{
 };
 use detwiki_ir::{Analysis, Expr, FieldOrigin, Predicate};
 use detwiki_knowledge::Fit;
+use flate2::Compression;
+use flate2::write::ZlibEncoder;
 use rusqlite::{Connection, Transaction, params};
 
 use crate::DbError;
-use crate::schema::{CREATE, SCHEMA_VERSION};
+use crate::schema::{self, SCHEMA_VERSION, Table};
 
 /// Upper bound on predicate-tree nesting stored (engines bound their trees; a second guard).
 const MAX_DEPTH: usize = 256;
@@ -38,7 +41,7 @@ pub fn write_catalog(input: &WriteInput<'_>, path: &Path) -> Result<(), DbError>
         let mut connection = Connection::open(&staging)?;
         // A build writes a fresh file it renames at the end: no journal is needed.
         connection.execute_batch("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;")?;
-        connection.execute_batch(CREATE)?;
+        connection.execute_batch(&schema::create_sql())?;
         connection.pragma_update(None, "user_version", SCHEMA_VERSION)?;
         let transaction = connection.transaction()?;
         fill(&transaction, input)?;
@@ -52,7 +55,7 @@ fn fill(transaction: &Transaction<'_>, input: &WriteInput<'_>) -> Result<(), DbE
     let catalog = input.catalog;
     let attack_release = input.index.facts.first().map(|facts| facts.attack.release.clone()).unwrap_or_default();
     {
-        let mut meta = transaction.prepare("INSERT INTO meta (key, value) VALUES (?1, ?2)")?;
+        let mut meta = transaction.prepare(&schema::META.insert())?;
         meta.execute(params!["schema_version", SCHEMA_VERSION.to_string()])?;
         meta.execute(params!["detwiki_version", env!("CARGO_PKG_VERSION")])?;
         meta.execute(params!["generated", input.generated])?;
@@ -60,10 +63,7 @@ fn fill(transaction: &Transaction<'_>, input: &WriteInput<'_>) -> Result<(), DbE
         meta.execute(params!["rules", catalog.rules.len().to_string()])?;
     }
     {
-        let mut statement = transaction.prepare(
-            "INSERT INTO sources (name, slug, root, repository_url, commit_id, license, files_seen, rules, skipped_files)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        )?;
+        let mut statement = transaction.prepare(&schema::SOURCES.insert())?;
         for (info, counts) in catalog.counts_by_source() {
             let root = input.roots.get(&info.name).map(|root| root.display().to_string());
             statement.execute(params![
@@ -79,16 +79,21 @@ fn fill(transaction: &Transaction<'_>, input: &WriteInput<'_>) -> Result<(), DbE
             ])?;
         }
     }
+    // A rule's key is its catalog position; findings name rules by id.
+    let keys: HashMap<&str, i64> =
+        catalog.rules.iter().enumerate().map(|(position, entry)| (entry.rule.id.as_str(), position as i64)).collect();
     let (folders, _) = detwiki_site::assign_folders(catalog.rules.iter().map(|entry| entry.rule.id.as_str()));
     let mut writer = RuleWriter::new(transaction)?;
     for (position, entry) in catalog.rules.iter().enumerate() {
         let Some(facts) = input.index.facts.get(position) else { continue };
+        let key = position as i64;
         let page = folders.get(position).map(|folder| format!("rules/{folder}/")).unwrap_or_default();
-        writer.rule(position, entry, facts, &page)?;
-        writer.analyses(entry)?;
-        writer.facts(&entry.rule.id, facts)?;
+        writer.rule(key, entry, facts, &page)?;
+        writer.analyses(key, entry)?;
+        writer.facts(key, facts)?;
         for link in &entry.links {
-            writer.link.execute(params![entry.rule.id, link.kind.as_str(), link.target, link.rule])?;
+            let target = link.position.map(|position| position as i64);
+            writer.link.execute(params![key, link.kind.as_str(), link.target, target])?;
         }
         let text = RuleView::new(catalog, input.index, position)
             .map(|view| rule_text(catalog, position, &view))
@@ -97,11 +102,12 @@ fn fill(transaction: &Transaction<'_>, input: &WriteInput<'_>) -> Result<(), DbE
             .and_then(|pretty| serde_json::from_str::<serde_json::Value>(&pretty).ok())
             .map(|value| value.to_string())
             .unwrap_or_default();
-        writer.document.execute(params![entry.rule.id, text, twin])?;
+        writer.document.execute(params![key, compress(&text)?, compress(&twin)?])?;
     }
     for finding in input.findings {
+        let Some(key) = keys.get(finding.rule.as_str()) else { continue };
         writer.finding.execute(params![
-            finding.rule,
+            key,
             finding.code,
             finding.severity.as_str(),
             finding.origin.as_str(),
@@ -117,12 +123,20 @@ fn fill(transaction: &Transaction<'_>, input: &WriteInput<'_>) -> Result<(), DbE
         ])?;
     }
     for (position, others) in equivalent_rules(catalog, input.index) {
-        let Some(entry) = catalog.rules.get(position) else { continue };
-        for other in others.iter().filter_map(|other| catalog.rules.get(*other)) {
-            writer.related.execute(params![entry.rule.id, other.rule.id, "same_indicators"])?;
+        for other in others.iter() {
+            writer.related.execute(params![position as i64, *other as i64, "same_indicators"])?;
         }
     }
     Ok(())
+}
+
+/// A document as stored: zlib (RFC 1950) at the default level, deterministic for the same text.
+fn compress(text: &str) -> Result<Vec<u8>, DbError> {
+    let mut encoder = ZlibEncoder::new(Vec::with_capacity(text.len() / 4), Compression::default());
+    encoder
+        .write_all(text.as_bytes())
+        .and_then(|()| encoder.finish())
+        .map_err(|source| DbError::Io { path: "(compressing a rule document)".to_owned(), source })
 }
 
 /// The prepared insert of every per-rule table.
@@ -145,63 +159,32 @@ struct RuleWriter<'t> {
 
 impl<'t> RuleWriter<'t> {
     fn new(transaction: &'t Transaction<'_>) -> Result<Self, DbError> {
+        let prepare = |table: &Table| transaction.prepare(&table.insert());
         Ok(RuleWriter {
-            rule: transaction.prepare(
-                "INSERT INTO rules (id, position, source, path, title, family, format, rule_id, status, severity,
-                 lookback, frequency, permalink, page, vendor_alerts, has_errors)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
-            )?,
-            query: transaction.prepare(
-                "INSERT INTO queries (rule, query, name, language, span_start, span_end, text)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?,
-            dataset: transaction.prepare(
-                "INSERT INTO datasets (rule, analysis, dataset, name, role, attributes, time_window,
-                 time_window_seconds, span_start, span_end) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            )?,
-            stage: transaction.prepare(
-                "INSERT INTO stages (rule, analysis, stage, kind, label, dataset, negated, condition,
-                 aggregation_keys, span_start, span_end) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-            )?,
-            predicate: transaction.prepare(
-                "INSERT INTO predicates (rule, analysis, stage, predicate, field, resolved_field, dataset, origin,
-                 functions, op, written_op, \"values\", case_sensitive, excluded, time_filter, span_start, span_end)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
-            )?,
-            indicator: transaction.prepare(
-                "INSERT INTO indicators (rule, analysis, field, kind, value, canonical, exclusion, raw_field,
-                 resolved_field, dataset, written_op, raw_value, note)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-            )?,
-            coverage: transaction.prepare(
-                "INSERT INTO event_coverage (rule, analysis, dataset, role, provider, product, event, title, why,
-                 narrowed_by, fields_read, fit, missing, correlate_with, known)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-            )?,
-            attack: transaction.prepare(
-                "INSERT INTO attack (rule, tactic_id, tactic, technique_id, technique, legacy_label)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )?,
-            technique: transaction.prepare("INSERT INTO rule_techniques (rule, technique_id) VALUES (?1, ?2)")?,
-            note: transaction
-                .prepare("INSERT INTO attack_notes (rule, tag, resolution, text) VALUES (?1, ?2, ?3, ?4)")?,
-            link: transaction.prepare("INSERT INTO links (rule, kind, target, target_rule) VALUES (?1, ?2, ?3, ?4)")?,
-            related: transaction.prepare("INSERT INTO related_rules (rule, related, relation) VALUES (?1, ?2, ?3)")?,
-            finding: transaction.prepare(
-                "INSERT INTO findings (rule, code, severity, origin, line, column, end_line, end_column, span_start,
-                 span_end, message, help, fingerprint) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-            )?,
-            document: transaction.prepare("INSERT INTO rule_documents (rule, text, twin) VALUES (?1, ?2, ?3)")?,
+            rule: prepare(&schema::RULES)?,
+            query: prepare(&schema::QUERIES)?,
+            dataset: prepare(&schema::DATASETS)?,
+            stage: prepare(&schema::STAGES)?,
+            predicate: prepare(&schema::PREDICATES)?,
+            indicator: prepare(&schema::INDICATORS)?,
+            coverage: prepare(&schema::EVENT_COVERAGE)?,
+            attack: prepare(&schema::ATTACK)?,
+            technique: prepare(&schema::RULE_TECHNIQUES)?,
+            note: prepare(&schema::ATTACK_NOTES)?,
+            link: prepare(&schema::LINKS)?,
+            related: prepare(&schema::RELATED_RULES)?,
+            finding: prepare(&schema::FINDINGS)?,
+            document: prepare(&schema::RULE_DOCUMENTS)?,
         })
     }
 
-    fn rule(&mut self, position: usize, entry: &CatalogRule, facts: &RuleFacts, page: &str) -> Result<(), DbError> {
+    fn rule(&mut self, key: i64, entry: &CatalogRule, facts: &RuleFacts, page: &str) -> Result<(), DbError> {
         let rule = &entry.rule;
         let metadata = &rule.metadata;
         let format = serde_json::to_value(rule.format).ok().and_then(|value| value.as_str().map(str::to_owned));
         self.rule.execute(params![
+            key,
             rule.id,
-            position as i64,
             rule.provenance.source,
             rule.provenance.path,
             metadata.title,
@@ -219,7 +202,7 @@ impl<'t> RuleWriter<'t> {
         ])?;
         for (index, query) in rule.queries.iter().enumerate() {
             self.query.execute(params![
-                rule.id,
+                key,
                 index as i64,
                 query.name,
                 query.language.as_str(),
@@ -231,15 +214,14 @@ impl<'t> RuleWriter<'t> {
         Ok(())
     }
 
-    fn analyses(&mut self, entry: &CatalogRule) -> Result<(), DbError> {
-        let id = &entry.rule.id;
+    fn analyses(&mut self, key: i64, entry: &CatalogRule) -> Result<(), DbError> {
         for (analysis_index, query) in entry.analyses.iter().enumerate() {
             let analysis: &Analysis = &query.analysis;
             for (index, dataset) in analysis.datasets.iter().enumerate() {
                 let attributes =
                     (!dataset.attributes.is_empty()).then(|| serde_json::to_string(&dataset.attributes).ok()).flatten();
                 self.dataset.execute(params![
-                    id,
+                    key,
                     analysis_index as i64,
                     index as i64,
                     dataset.name,
@@ -254,7 +236,7 @@ impl<'t> RuleWriter<'t> {
             for (stage_index, stage) in analysis.stages.iter().enumerate() {
                 let keys = (!stage.aggregation_keys.is_empty()).then(|| stage.aggregation_keys.join(", "));
                 self.stage.execute(params![
-                    id,
+                    key,
                     analysis_index as i64,
                     stage_index as i64,
                     stage.kind,
@@ -270,7 +252,7 @@ impl<'t> RuleWriter<'t> {
                 let mut predicates = Vec::new();
                 collect_predicates(tree, stage.negated, 0, &mut predicates);
                 for (predicate_index, (predicate, excluded)) in predicates.into_iter().enumerate() {
-                    self.predicate(id, analysis_index, stage_index, predicate_index, predicate, excluded)?;
+                    self.predicate(key, analysis_index, stage_index, predicate_index, predicate, excluded)?;
                 }
             }
         }
@@ -279,7 +261,7 @@ impl<'t> RuleWriter<'t> {
 
     fn predicate(
         &mut self,
-        id: &str,
+        key: i64,
         analysis: usize,
         stage: usize,
         index: usize,
@@ -295,7 +277,7 @@ impl<'t> RuleWriter<'t> {
         let functions =
             (!predicate.functions.is_empty()).then(|| serde_json::to_string(&predicate.functions).ok()).flatten();
         self.predicate.execute(params![
-            id,
+            key,
             analysis as i64,
             stage as i64,
             index as i64,
@@ -316,10 +298,10 @@ impl<'t> RuleWriter<'t> {
         Ok(())
     }
 
-    fn facts(&mut self, id: &str, facts: &RuleFacts) -> Result<(), DbError> {
+    fn facts(&mut self, key: i64, facts: &RuleFacts) -> Result<(), DbError> {
         for occurrence in &facts.indicators {
             self.indicator.execute(params![
-                id,
+                key,
                 occurrence.analysis as i64,
                 occurrence.key.field,
                 occurrence.key.kind,
@@ -343,7 +325,7 @@ impl<'t> RuleWriter<'t> {
                 Fit::Full | Fit::Unknown => (None, None),
             };
             self.coverage.execute(params![
-                id,
+                key,
                 row.analysis as i64,
                 row.dataset,
                 row.role.as_str(),
@@ -363,7 +345,7 @@ impl<'t> RuleWriter<'t> {
         for row in &facts.attack.rows {
             if row.techniques.is_empty() {
                 self.attack.execute(params![
-                    id,
+                    key,
                     row.tactic_id,
                     row.tactic,
                     None::<String>,
@@ -373,7 +355,7 @@ impl<'t> RuleWriter<'t> {
             }
             for technique in &row.techniques {
                 self.attack.execute(params![
-                    id,
+                    key,
                     row.tactic_id,
                     row.tactic,
                     technique.id,
@@ -383,7 +365,7 @@ impl<'t> RuleWriter<'t> {
             }
         }
         for technique in &facts.attack.technique_ids {
-            self.technique.execute(params![id, technique])?;
+            self.technique.execute(params![key, technique])?;
         }
         for note in &facts.attack.notes {
             let (tag, resolution) = match note {
@@ -392,7 +374,7 @@ impl<'t> RuleWriter<'t> {
                 TagNote::Unknown { tag, .. } => (tag, "unknown"),
                 TagNote::LegacyTactic { tag, .. } => (tag, "legacy_tactic"),
             };
-            self.note.execute(params![id, tag, resolution, note.text()])?;
+            self.note.execute(params![key, tag, resolution, note.text()])?;
         }
         Ok(())
     }

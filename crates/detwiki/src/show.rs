@@ -52,7 +52,7 @@ pub fn run(args: &ShowArgs) -> Outcome {
             return Outcome::Failures;
         }
     };
-    let documents = match opened.db.documents(&rule.id) {
+    let documents = match opened.db.documents(&rule) {
         Ok(Some(documents)) => documents,
         Ok(None) => {
             message!("{}: the catalog has no view of this rule", rule.id);
