@@ -16,6 +16,9 @@ pub fn rule_text(catalog: &Catalog, position: usize, view: &RuleView) -> String 
     if let Some(reason) = &view.vendor_alerts {
         let _ = writeln!(out, "forwards a vendor's alerts: {reason} (left out of ATT&CK coverage)");
     }
+    if let Some(kind) = &view.building_block {
+        let _ = writeln!(out, "building block ({kind}): its alerts feed other rules and are hidden by default");
+    }
     for window in &view.time_windows.lookbacks {
         let dataset = window.dataset.as_deref().unwrap_or("");
         let _ = writeln!(out, "lookback: {} on {dataset}", window.text);

@@ -164,6 +164,11 @@ pub struct RuleView {
     /// browse counts.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vendor_alerts: Option<String>,
+    /// The Elastic `building_block_type` (`default`) of a building-block rule: its alerts are
+    /// hidden from the alerts view and feed other rules, so a reader should not expect to see it
+    /// fire on its own.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub building_block: Option<String>,
     pub time_windows: TimeWindows,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub group_by: Vec<GroupByView>,
@@ -219,6 +224,13 @@ impl RuleView {
             id: entry.rule.id.clone(),
             family: entry.rule.family.as_str(),
             vendor_alerts: facts.vendor_alerts.clone(),
+            building_block: entry
+                .rule
+                .metadata
+                .extra
+                .get("building_block_type")
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_owned),
             time_windows: time_windows(entry),
             group_by: entry
                 .analyses
