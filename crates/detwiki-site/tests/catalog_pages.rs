@@ -88,7 +88,7 @@ fn catalog_pages_link_rules_by_canonical_indicator() {
     };
     let temp = tempfile::tempdir().unwrap();
     let out = temp.path().join("site");
-    let report = build_site(&catalog, &out, &SiteOptions { generated: format_timestamp(0) }).unwrap();
+    let report = build_site(&catalog, &out, &SiteOptions::new(format_timestamp(0))).unwrap();
     assert!(report.pages > 5, "{report:?}");
 
     let rule_page = read(&out.join("rules/test/kql/index.html"));
@@ -138,7 +138,7 @@ fn catalog_pages_link_rules_by_canonical_indicator() {
 
     // Same catalog, same pages.
     let again = temp.path().join("again");
-    build_site(&catalog, &again, &SiteOptions { generated: format_timestamp(0) }).unwrap();
+    build_site(&catalog, &again, &SiteOptions::new(format_timestamp(0))).unwrap();
     assert_eq!(read(&out.join(path).join("index.html")), read(&again.join(path).join("index.html")));
     assert_eq!(read(&out.join("attack/index.json")), read(&again.join("attack/index.json")));
 }

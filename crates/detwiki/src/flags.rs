@@ -95,6 +95,10 @@ pub struct BuildArgs {
     /// List every skipped file with its reason
     #[arg(short, long)]
     pub verbose: bool,
+    /// Skip the search index (pagefind/): a faster preview build whose
+    /// search page finds nothing
+    #[arg(long)]
+    pub no_search: bool,
 }
 
 #[derive(Debug, Args)]

@@ -1,6 +1,13 @@
 //! `detwiki serve`: a local preview of a built site (127.0.0.1 only).
+//!
+//! Every response carries the site's Content-Security-Policy as a header, with the directives a
+//! page's `<meta>` tag cannot carry, so the preview behaves as a hardened public host would.
 
 use std::net::{Ipv4Addr, SocketAddr};
+
+use axum::http::{HeaderValue, header};
+use axum::response::Response;
+use detwiki_site::{CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY_HEADER_EXTRA};
 
 use tower_http::services::ServeDir;
 
@@ -34,7 +41,9 @@ pub fn run(args: &ServeArgs) -> Outcome {
         };
         let bound = listener.local_addr().unwrap_or(address);
         message!("serving {} at http://{bound}/ (Ctrl-C stops)", args.dir.display());
-        let app = axum::Router::new().fallback_service(ServeDir::new(&args.dir));
+        let app = axum::Router::new()
+            .fallback_service(ServeDir::new(&args.dir))
+            .layer(axum::middleware::map_response(add_security_headers));
         match axum::serve(listener, app).await {
             Ok(()) => Outcome::Success,
             Err(error) => {
@@ -43,4 +52,20 @@ pub fn run(args: &ServeArgs) -> Outcome {
             }
         }
     })
+}
+
+/// The header form of the site's Content-Security-Policy.
+pub fn content_security_policy_header() -> String {
+    format!("{CONTENT_SECURITY_POLICY}; {CONTENT_SECURITY_POLICY_HEADER_EXTRA}")
+}
+
+/// Adds the Content-Security-Policy, and `nosniff` so a rule file served as text is never run
+/// as a script or rendered as HTML.
+async fn add_security_headers(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    if let Ok(policy) = HeaderValue::from_str(&content_security_policy_header()) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, policy);
+    }
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    response
 }
