@@ -5,7 +5,9 @@
 //! Renders a [`Catalog`] into a static site: a home page with counts, a browse list, a sources
 //! page and one page per rule, each with a JSON twin (`index.json`) beside it that holds the same
 //! content. Pages are readable without JavaScript; everything taken from rules is escaped by the
-//! templates, and Markdown descriptions are rendered and then sanitized.
+//! templates, and Markdown descriptions are rendered and then sanitized. Every page carries the
+//! [`CONTENT_SECURITY_POLICY`] and a search box; `search.html` searches an offline index of the
+//! catalog (`pagefind/`).
 //!
 //! The build is atomic: pages are written into a temporary folder beside the output folder,
 //! which then replaces it. An interrupted build leaves the previous site as it was.
@@ -24,8 +26,11 @@
 //! - `paths.rs`: rule ids to safe page folders.
 //! - `navigator.rs`: ATT&CK Navigator layers of technique coverage.
 //! - `sarif.rs`: findings as a SARIF 2.1.0 log.
+//! - `search.rs`: search records of the catalog, the Pagefind index, the search page.
 //! - `style.css`: the only stylesheet.
 //! - `favicon.svg`: the site icon, written to `assets/favicon.svg`.
+//! - `assets/*.js`: the only scripts, written to `assets/` (never inline: see
+//!   [`CONTENT_SECURITY_POLICY`]).
 
 mod browse;
 mod catalog_pages;
@@ -38,6 +43,7 @@ mod render;
 mod reports;
 mod sarif;
 mod site_files;
+mod search;
 
 use std::collections::HashMap;
 use std::fs;
@@ -55,6 +61,7 @@ pub use markdown::{is_safe_link, render_markdown, render_markdown_with_base};
 pub use navigator::{LAYER_VERSION, NAVIGATOR_VERSION, navigator_layer};
 pub use paths::{assign_folders, rule_folder};
 pub use sarif::{SarifSource, encode_path, file_root_uri, sarif_log};
+pub use search::{FACETS, SEARCH_INDEX_FOLDER, SearchIndexReport, SearchRecord, search_records};
 
 /// Name of the file that marks a folder as a detwiki site, so a build never replaces a folder it
 /// did not create.
@@ -65,6 +72,24 @@ const STYLE: &str = include_str!("style.css");
 /// The site's icon, `assets/favicon.svg`. Browsers ask every site for one; without it each page
 /// load logs a failed `/favicon.ico` request in the console.
 const FAVICON: &str = include_str!("favicon.svg");
+/// The scripts of the site, written under `assets/`: (file name, content).
+const SCRIPTS: [(&str, &str); 2] =
+    [("search.js", include_str!("assets/search.js")), ("sortable.js", include_str!("assets/sortable.js"))];
+
+/// The Content-Security-Policy of every page (a `<meta>` tag) and of `detwiki serve` (a header,
+/// with [`CONTENT_SECURITY_POLICY_HEADER_EXTRA`]).
+///
+/// Only files of the site itself load: no inline script, no inline event handler, no inline
+/// style, no plugin, no other origin, so text from a rule that slipped through escaping still
+/// could not run. `'wasm-unsafe-eval'` is there because the search index is read by Pagefind's
+/// WebAssembly module (it allows compiling WebAssembly, not `eval` of JavaScript). `base-uri`
+/// stops an injected `<base>` from redirecting relative links.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
+     style-src 'self'; img-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'";
+
+/// Directives a `<meta>` policy cannot carry (browsers ignore them there, with a console
+/// warning), added to the header `detwiki serve` sends: no other site may frame the pages.
+pub const CONTENT_SECURITY_POLICY_HEADER_EXTRA: &str = "frame-ancestors 'none'";
 
 /// What a build needs besides the catalog.
 #[derive(Debug, Clone)]
@@ -76,12 +101,16 @@ pub struct SiteOptions {
     /// Where the site is hosted, ending with `/` (`/`, `/detwiki/`, `https://example.org/wiki/`):
     /// the sitemap and the 404 page need absolute links. Pages link each other relatively.
     pub base_url: String,
+    /// Build the search index (`pagefind/`). Without it the search page says the index is
+    /// missing; a preview build is faster.
+    pub search: bool,
 }
 
 impl SiteOptions {
-    /// Options with the default page size, for a site hosted at the root of its host.
+    /// Options with the default page size and the search index, for a site hosted at the root
+    /// of its host.
     pub fn new(generated: String) -> SiteOptions {
-        SiteOptions { generated, page_size: lists::DEFAULT_PAGE_SIZE, base_url: "/".to_owned() }
+        SiteOptions { generated, page_size: lists::DEFAULT_PAGE_SIZE, base_url: "/".to_owned(), search: true }
     }
 }
 
@@ -92,6 +121,10 @@ pub struct SiteReport {
     pub pages: u64,
     /// Problems that did not stop the build (page folders shared by several rule ids).
     pub problems: Vec<String>,
+    /// The search index, when built.
+    pub search: Option<SearchIndexReport>,
+    /// How long building the search index took (records, indexing, writing).
+    pub search_time: std::time::Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -104,7 +137,7 @@ pub enum SiteError {
     Render { page: String, message: String },
 }
 
-fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> SiteError + '_ {
+pub(crate) fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> SiteError + '_ {
     move |source| SiteError::Io { path: path.display().to_string(), source }
 }
 
@@ -327,6 +360,27 @@ fn write_site(
     fs::create_dir_all(&assets).map_err(io_error(&assets))?;
     let favicon_path = assets.join("favicon.svg");
     fs::write(&favicon_path, FAVICON).map_err(io_error(&favicon_path))?;
+    for (name, script) in SCRIPTS {
+        let path = assets.join(name);
+        fs::write(&path, script).map_err(io_error(&path))?;
+    }
+
+    let search_started = std::time::Instant::now();
+    let records = search::search_records(catalog, &index, knowledge, &folders);
+    let search_page = search::SearchPage {
+        root: String::new(),
+        generated: generated.to_owned(),
+        records: records.len(),
+        facets: search::facets(&records),
+    };
+    let search_html = search_page
+        .render()
+        .map_err(|error| SiteError::Render { page: "search".to_owned(), message: error.to_string() })?;
+    let search_path = root.join("search.html");
+    fs::write(&search_path, search_html).map_err(io_error(&search_path))?;
+    let search = if options.search { Some(search::write_search_index(root, &records)?) } else { None };
+    drop(records);
+    let search_time = search_started.elapsed();
     extra(root, &index).map_err(|message| SiteError::Render { page: "extra files".to_owned(), message })?;
     // Last, so that it lists every page, those `extra` wrote included.
     site_files::write_sitemap(root, &options.base_url)?;
@@ -334,7 +388,12 @@ fn write_site(
     fs::write(&marker_path, "This folder is generated by `detwiki build` and replaced by the next build.\n")
         .map_err(io_error(&marker_path))?;
 
-    Ok(SiteReport { pages: catalog.rules.len() as u64 + 2 + list_pages + catalog_pages + report_pages, problems })
+    Ok(SiteReport {
+        pages: catalog.rules.len() as u64 + 3 + list_pages + catalog_pages + report_pages,
+        problems,
+        search,
+        search_time,
+    })
 }
 
 /// Formats seconds since the Unix epoch as `YYYY-MM-DDTHH:MM:SSZ` (UTC).

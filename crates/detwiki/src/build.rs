@@ -8,7 +8,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use detwiki_catalog::{Catalog, SourceEntry};
 use detwiki_db::CATALOG_FILE;
 use detwiki_ir::Rule;
-use detwiki_site::{SiteError, SiteOptions, build_site_with, format_timestamp};
+use detwiki_site::{SiteError, SiteOptions, SiteReport, build_site_with, format_timestamp};
 use detwiki_sources::{ReadOptions, SourceSpec, load_sources_file, read_source};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -107,8 +107,12 @@ pub fn run(args: &BuildArgs) -> Outcome {
     );
     bar.set_prefix("writing site");
     bar.set_message(format!("{} pages into {}", catalog.rules.len(), args.out.display()));
-    let site_options =
-        SiteOptions { generated: build_timestamp(), page_size: args.page_size, base_url: args.base_url.clone() };
+    let site_options = SiteOptions {
+        generated: build_timestamp(),
+        page_size: args.page_size,
+        base_url: args.base_url.clone(),
+        search: !args.no_search,
+    };
     // The catalog database is written into the staging folder, so it is swapped in with the pages.
     let write_database = |root: &Path, index: &detwiki_catalog::CatalogIndex| {
         write_indexed(&catalog, index, &roots, &site_options.generated, &root.join(CATALOG_FILE))
@@ -131,7 +135,7 @@ pub fn run(args: &BuildArgs) -> Outcome {
         message!("{problem}");
     }
 
-    let short_sources = print_summary(&catalog, args, started.elapsed());
+    let short_sources = print_summary(&catalog, &report, args, started.elapsed());
     let panics = catalog.panics();
     if !failed_sources.is_empty() {
         message!("{} source(s) could not be read: {}", failed_sources.len(), failed_sources.join(", "));
@@ -162,14 +166,20 @@ fn source_label(spec: &SourceSpec, position: usize) -> String {
 }
 
 /// Prints the closing summary on standard output; returns the sources below their expected count.
-fn print_summary(catalog: &Catalog, args: &BuildArgs, elapsed: Duration) -> Vec<String> {
+fn print_summary(catalog: &Catalog, site: &SiteReport, args: &BuildArgs, elapsed: Duration) -> Vec<String> {
     let mut text = String::new();
-    let short_sources = write_summary(&mut text, catalog, args, elapsed);
+    let short_sources = write_summary(&mut text, catalog, site, args, elapsed);
     crate::output::write_stdout(&text);
     short_sources
 }
 
-fn write_summary(text: &mut String, catalog: &Catalog, args: &BuildArgs, elapsed: Duration) -> Vec<String> {
+fn write_summary(
+    text: &mut String,
+    catalog: &Catalog,
+    site: &SiteReport,
+    args: &BuildArgs,
+    elapsed: Duration,
+) -> Vec<String> {
     use std::fmt::Write as _;
     let mut short_sources = Vec::new();
     let out = args.out.display();
@@ -246,6 +256,21 @@ fn write_summary(text: &mut String, catalog: &Catalog, args: &BuildArgs, elapsed
     }
     let _ = writeln!(text, "  files with diagnostics: {}", files_with_diagnostics.len());
     let _ = writeln!(text, "  engine panics: {}", catalog.panics());
+    match &site.search {
+        Some(search) => {
+            let _ = writeln!(
+                text,
+                "  search index: {} pages, {} files, {:.1} MB in {:.2}s",
+                search.records,
+                search.files,
+                search.bytes as f64 / 1_000_000.0,
+                site.search_time.as_secs_f64()
+            );
+        }
+        None => {
+            let _ = writeln!(text, "  search index: skipped (--no-search)");
+        }
+    }
     let _ = writeln!(text, "  wall time: {:.2}s", elapsed.as_secs_f64());
     short_sources
 }

@@ -104,6 +104,10 @@ pub struct BuildArgs {
     #[arg(long, value_name = "N", default_value_t = detwiki_site::DEFAULT_PAGE_SIZE,
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=100_000))]
     pub page_size: usize,
+    /// Skip the search index (pagefind/): a faster preview build whose
+    /// search page finds nothing
+    #[arg(long)]
+    pub no_search: bool,
 }
 
 /// A base URL: an http(s) URL or a path from the host's root, always ending with `/`. Anything

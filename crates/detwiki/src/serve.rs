@@ -1,7 +1,13 @@
 //! `detwiki serve`: a local preview of a built site (127.0.0.1 only).
+//!
+//! Every response carries the site's Content-Security-Policy as a header, with the directives a
+//! page's `<meta>` tag cannot carry, so the preview behaves as a hardened public host would.
 
 use std::net::{Ipv4Addr, SocketAddr};
 
+use axum::http::{HeaderValue, header};
+use axum::response::Response;
+use detwiki_site::{CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY_HEADER_EXTRA};
 use tower_http::services::{ServeDir, ServeFile};
 
 use crate::flags::ServeArgs;
@@ -36,7 +42,9 @@ pub fn run(args: &ServeArgs) -> Outcome {
         message!("serving {} at http://{bound}/ (Ctrl-C stops)", args.dir.display());
         // A missing path gets the site's own 404 page (with status 404), as on a static host.
         let pages = ServeDir::new(&args.dir).not_found_service(ServeFile::new(args.dir.join("404.html")));
-        let app = axum::Router::new().fallback_service(pages);
+        let app = axum::Router::new()
+            .fallback_service(pages)
+            .layer(axum::middleware::map_response(add_security_headers));
         match axum::serve(listener, app).await {
             Ok(()) => Outcome::Success,
             Err(error) => {
@@ -45,4 +53,20 @@ pub fn run(args: &ServeArgs) -> Outcome {
             }
         }
     })
+}
+
+/// The header form of the site's Content-Security-Policy.
+pub fn content_security_policy_header() -> String {
+    format!("{CONTENT_SECURITY_POLICY}; {CONTENT_SECURITY_POLICY_HEADER_EXTRA}")
+}
+
+/// Adds the Content-Security-Policy, and `nosniff` so a rule file served as text is never run
+/// as a script or rendered as HTML.
+async fn add_security_headers(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    if let Ok(policy) = HeaderValue::from_str(&content_security_policy_header()) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, policy);
+    }
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    response
 }

@@ -93,3 +93,11 @@ pub fn all_rows(site: &Path, first: &str, key: &str) -> Vec<serde_json::Value> {
     }
     rows
 }
+
+/// A compressed chunk of the search index under `site/pagefind/` (binary, not text).
+pub fn is_search_chunk(file: &Path, site: &Path) -> bool {
+    file.strip_prefix(site).is_ok_and(|relative| relative.starts_with("pagefind"))
+        && file.extension().is_some_and(|extension| {
+            extension.to_str().is_some_and(|extension| extension.starts_with("pf_") || extension == "pagefind")
+        })
+}
