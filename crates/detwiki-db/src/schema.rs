@@ -4,7 +4,7 @@
 //! readers refuse a database of another version instead of misreading it.
 
 /// Stored in `PRAGMA user_version` and in `meta.schema_version`.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// The name of the database file inside a built site.
 pub const CATALOG_FILE: &str = "catalog.sqlite";
@@ -168,6 +168,8 @@ CREATE TABLE related_rules (
     rule TEXT NOT NULL REFERENCES rules(id),
     related TEXT NOT NULL REFERENCES rules(id),
     relation TEXT NOT NULL,
+    score REAL,
+    reason TEXT,
     PRIMARY KEY (rule, related, relation)
 );
 CREATE TABLE findings (

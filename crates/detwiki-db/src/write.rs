@@ -90,14 +90,18 @@ fn fill(transaction: &Transaction<'_>, input: &WriteInput<'_>) -> Result<(), DbE
         for link in &entry.links {
             writer.link.execute(params![entry.rule.id, link.kind.as_str(), link.target, link.rule])?;
         }
-        let text = RuleView::new(catalog, input.index, position)
-            .map(|view| rule_text(catalog, position, &view))
-            .unwrap_or_default();
+        let view = RuleView::new(catalog, input.index, position);
+        let text = view.as_ref().map(|view| rule_text(catalog, position, view)).unwrap_or_default();
         let twin = detwiki_site::rule_twin_json(catalog, input.index, position)
             .and_then(|pretty| serde_json::from_str::<serde_json::Value>(&pretty).ok())
             .map(|value| value.to_string())
             .unwrap_or_default();
         writer.document.execute(params![entry.rule.id, text, twin])?;
+        // The computed relations, as the rule's page lists them (declared ones are in `links`).
+        for related in view.map(|view| view.related).unwrap_or_default() {
+            let (Some(score), Some(other)) = (related.score, related.rule) else { continue };
+            writer.related.execute(params![entry.rule.id, other, related.kind, score.value(), related.reason])?;
+        }
     }
     for finding in input.findings {
         writer.finding.execute(params![
@@ -119,7 +123,7 @@ fn fill(transaction: &Transaction<'_>, input: &WriteInput<'_>) -> Result<(), DbE
     for (position, others) in equivalent_rules(catalog, input.index) {
         let Some(entry) = catalog.rules.get(position) else { continue };
         for other in others.iter().filter_map(|other| catalog.rules.get(*other)) {
-            writer.related.execute(params![entry.rule.id, other.rule.id, "same_indicators"])?;
+            writer.related.execute(params![entry.rule.id, other.rule.id, "same_indicators", 1.0, None::<String>])?;
         }
     }
     Ok(())
@@ -186,7 +190,7 @@ impl<'t> RuleWriter<'t> {
             note: transaction
                 .prepare("INSERT INTO attack_notes (rule, tag, resolution, text) VALUES (?1, ?2, ?3, ?4)")?,
             link: transaction.prepare("INSERT INTO links (rule, kind, target, target_rule) VALUES (?1, ?2, ?3, ?4)")?,
-            related: transaction.prepare("INSERT INTO related_rules (rule, related, relation) VALUES (?1, ?2, ?3)")?,
+            related: transaction.prepare("INSERT INTO related_rules (rule, related, relation, score, reason) VALUES (?1, ?2, ?3, ?4, ?5)")?,
             finding: transaction.prepare(
                 "INSERT INTO findings (rule, code, severity, origin, line, column, end_line, end_column, span_start,
                  span_end, message, help, fingerprint) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",

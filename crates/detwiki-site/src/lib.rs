@@ -234,6 +234,10 @@ fn write_site(
             for link in &mut view.links {
                 link.path = link.position.and_then(|other| folders.get(other)).map(|folder| format!("rules/{folder}/"));
             }
+            for related in &mut view.related {
+                related.path =
+                    related.position.and_then(|other| folders.get(other)).map(|folder| format!("rules/{folder}/"));
+            }
         }
         write_page(&root.join("rules").join(folder), &page, &entry.rule.id)
     })?;
