@@ -15,6 +15,7 @@ use serde::Serialize;
 use crate::attack::{AttackSection, attack_section};
 use crate::coverage::{CoverageRow, analysis_coverage, merge_variant_rows};
 use crate::indicators::{IndicatorKey, IndicatorOccurrence, analysis_indicators};
+use crate::related::{RelatedRule, related_rules};
 use crate::vendor_alerts::vendor_alert_reason;
 use crate::{Catalog, CatalogRule};
 
@@ -116,6 +117,8 @@ pub struct CatalogIndex {
     /// Rule -> (referring rule, index into its `links`) for every Sigma correlation or filter
     /// that names it: the reverse of [`crate::CatalogRule::links`].
     pub referenced_by: BTreeMap<usize, Vec<(usize, usize)>>,
+    /// Parallel to [`Catalog::rules`]: each rule's computed related rules ([`related_rules`]).
+    pub related: Vec<Vec<RelatedRule>>,
 }
 
 impl CatalogIndex {
@@ -169,6 +172,7 @@ impl CatalogIndex {
                 }
             }
         }
+        index.related = related_rules(catalog, &facts);
         index.facts = facts;
         index
     }

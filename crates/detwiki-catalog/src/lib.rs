@@ -8,7 +8,8 @@
 //! with fit, canonical indicators, vendor-alert detection) and the corpus indices (how many rules
 //! look for each indicator, read each field, need each event, cover each technique);
 //! [`RuleView`] is one rule's share of it, as pages, JSON twins and `detwiki show` print it.
-//! Related rules come later.
+//! [`related_rules`] relates every rule to others (equivalent, broader, narrower, same events
+//! and technique) through inverted indexes.
 //!
 //! **Invariant:** the catalog never parses a file nor renders a page: it reads rules produced by
 //! `detwiki-sources` and analyses produced by the language crates.
@@ -22,7 +23,9 @@
 //! - `coverage.rs`: event coverage rows with their reason and fit, for every dataset.
 //! - `attack.rs`: the ATT&CK section (tactic rows, revoked/unknown/legacy tags).
 //! - `vendor_alerts.rs`: rules that only forward a vendor's alerts.
-//! - `links.rs`: Sigma correlation and filter references resolved to the rules they name.
+//! - `links.rs`: Sigma correlation, filter and `related:` references and YARA-L `sigma_uuid`
+//!   resolved to the rules they name.
+//! - `related.rs`: [`related_rules`], computed relations between rules with their scores.
 //! - `corpus.rs`: [`CatalogIndex`], every rule's facts and the corpus indices (indicator counts,
 //!   fields, events, techniques), page paths.
 //! - `text.rs`: predicate trees and values as one line of text ([`expr_text`]).
@@ -43,6 +46,7 @@ mod findings;
 mod indicators;
 mod kql_schema;
 mod links;
+mod related;
 mod rule_text;
 mod telemetry;
 mod text;
@@ -67,7 +71,11 @@ pub use findings::{
     lookback_seconds,
 };
 pub use indicators::{IndicatorKey, IndicatorOccurrence, KEYWORD_FIELD, analysis_indicators};
-pub use links::{LinkKind, RuleLink, link_converted_rules, link_sigma_rules};
+pub use links::{LinkKind, RuleLink, link_converted_rules, link_sigma_related, link_sigma_rules};
+pub use related::{
+    EQUIVALENT_THRESHOLD, EVENT_SELECTOR_FIELDS, MAX_PER_KIND, RelatedRule, Relation, SPECIFIC_RULES, Score,
+    related_rules,
+};
 pub use rule_text::rule_text;
 pub use telemetry::{
     CoverageInput, DatasetFiring, EventNeed, FireLevel, NeedFit, ProfileError, ProfileProvider, RuleFiring,
@@ -76,7 +84,7 @@ pub use telemetry::{
 pub use text::{expr_text, positive_text, predicate_text, value_text, visible_text};
 pub use vendor_alerts::vendor_alert_reason;
 pub use view::{
-    ExclusionView, GroupByView, IndicatorRow, IndicatorSource, LinkView, RuleView, TimeWindows, WindowView,
+    ExclusionView, GroupByView, IndicatorRow, IndicatorSource, LinkView, RelatedView, RuleView, TimeWindows, WindowView,
 };
 
 /// A rule with its analyses.
@@ -156,6 +164,7 @@ impl Catalog {
         rules.sort_by(|left, right| left.rule.id.cmp(&right.rule.id));
         links::link_sigma_rules(&mut rules);
         links::link_converted_rules(&mut rules);
+        links::link_sigma_related(&mut rules);
         Catalog { sources: entries, rules }
     }
 

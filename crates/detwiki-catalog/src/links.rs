@@ -1,5 +1,6 @@
-//! Links between Sigma rules: a correlation to the rules it correlates, a filter (Sigma 2.1) to
-//! the rules it applies to.
+//! Links between rules that a rule declares: a Sigma correlation to the rules it correlates, a
+//! filter (Sigma 2.1) to the rules it applies to, a Sigma `related:` entry (derived, obsolete,
+//! merged, renamed, similar) to the rule it names, a converted YARA-L rule to its Sigma original.
 //!
 //! References name rules by `id` or `name`. They resolve inside the same file first (as a
 //! collection does), then anywhere in the catalog; a reference that names no rule of the catalog
@@ -24,6 +25,17 @@ pub enum LinkKind {
     Filter,
     /// A rule converted from a Sigma rule names its original (YARA-L meta `sigma_uuid`).
     ConvertedFrom,
+    /// Sigma `related:` `derived`: this rule was derived from the named one, which may remain
+    /// in use.
+    Derived,
+    /// Sigma `related:` `obsolete`: this rule replaces the named one, no longer used.
+    Obsolete,
+    /// Sigma `related:` `merged`: this rule was merged from the named ones.
+    Merged,
+    /// Sigma `related:` `renamed`: the named identifier was this rule's before.
+    Renamed,
+    /// Sigma `related:` `similar`: the rules look for similar things.
+    Similar,
 }
 
 impl LinkKind {
@@ -32,7 +44,38 @@ impl LinkKind {
             LinkKind::Correlation => "correlation",
             LinkKind::Filter => "filter",
             LinkKind::ConvertedFrom => "converted from",
+            LinkKind::Derived => "derived",
+            LinkKind::Obsolete => "obsolete",
+            LinkKind::Merged => "merged",
+            LinkKind::Renamed => "renamed",
+            LinkKind::Similar => "similar",
         }
+    }
+
+    /// The kind as JSON names it (`converted_from`, `derived`).
+    pub fn key(self) -> &'static str {
+        match self {
+            LinkKind::ConvertedFrom => "converted_from",
+            other => other.as_str(),
+        }
+    }
+
+    /// The kind of a Sigma `related:` entry's `type` (case-insensitive), `None` for another type.
+    pub fn from_sigma_related(kind: &str) -> Option<LinkKind> {
+        match kind.trim().to_ascii_lowercase().as_str() {
+            "derived" => Some(LinkKind::Derived),
+            "obsolete" | "obsoletes" => Some(LinkKind::Obsolete),
+            "merged" => Some(LinkKind::Merged),
+            "renamed" => Some(LinkKind::Renamed),
+            "similar" => Some(LinkKind::Similar),
+            _ => None,
+        }
+    }
+
+    /// True for the links a relation between detections rests on (shown among related rules),
+    /// false for correlations and filters, which build one detection from several rules.
+    pub fn is_relation(self) -> bool {
+        !matches!(self, LinkKind::Correlation | LinkKind::Filter)
     }
 }
 
@@ -141,12 +184,7 @@ pub fn link_sigma_rules(rules: &mut [CatalogRule]) {
 ///
 /// `rules` must already be in their final order (positions are stored).
 pub fn link_converted_rules(rules: &mut [CatalogRule]) {
-    let sigma_ids: HashMap<String, usize> = rules
-        .iter()
-        .enumerate()
-        .filter(|(_, entry)| entry.rule.family == Family::Sigma)
-        .filter_map(|(position, entry)| Some((entry.rule.metadata.rule_id.as_deref()?.to_ascii_lowercase(), position)))
-        .collect();
+    let sigma_ids = sigma_ids(rules);
     let ids: Vec<String> = rules.iter().map(|entry| entry.rule.id.clone()).collect();
     for entry in rules.iter_mut() {
         if entry.rule.family != Family::Yaral {
@@ -173,6 +211,60 @@ pub fn link_converted_rules(rules: &mut [CatalogRule]) {
             rule: position.and_then(|position| ids.get(position).cloned()),
             span,
         });
+    }
+}
+
+/// Links every Sigma rule's `related:` entries (`- id: ..., type: derived`) to the Sigma rule
+/// with that `id` when the catalog holds it. Entries whose target is not in the catalog stay
+/// unresolved without a warning: `obsolete` and `renamed` name rules that are gone by design.
+/// Entries with another `type` are left out (the Sigma linter reports them).
+///
+/// `rules` must already be in their final order (positions are stored).
+pub fn link_sigma_related(rules: &mut [CatalogRule]) {
+    let sigma_ids = sigma_ids(rules);
+    let ids: Vec<String> = rules.iter().map(|entry| entry.rule.id.clone()).collect();
+    for entry in rules.iter_mut() {
+        if entry.rule.family != Family::Sigma {
+            continue;
+        }
+        let Some(serde_json::Value::Array(items)) = entry.rule.metadata.extra.get("related") else { continue };
+        let mut links = Vec::new();
+        for item in items {
+            let target = item.get("id").and_then(serde_json::Value::as_str).map(str::trim).unwrap_or_default();
+            let kind = item.get("type").and_then(serde_json::Value::as_str).and_then(LinkKind::from_sigma_related);
+            let Some(kind) = kind.filter(|_| !target.is_empty()) else { continue };
+            let position = sigma_ids.get(&target.to_ascii_lowercase()).copied();
+            links.push(RuleLink {
+                kind,
+                target: target.to_owned(),
+                position,
+                rule: position.and_then(|position| ids.get(position).cloned()),
+                span: span_of(&entry.rule, target),
+            });
+        }
+        entry.links.extend(links);
+    }
+}
+
+/// Sigma rule `id` (lower case) -> position, for the rules that have one.
+fn sigma_ids(rules: &[CatalogRule]) -> HashMap<String, usize> {
+    rules
+        .iter()
+        .enumerate()
+        .filter(|(_, entry)| entry.rule.family == Family::Sigma)
+        .filter_map(|(position, entry)| Some((entry.rule.metadata.rule_id.as_deref()?.to_ascii_lowercase(), position)))
+        .collect()
+}
+
+/// Where `text` is written in the rule's body (its first occurrence), else the whole body.
+fn span_of(rule: &detwiki_ir::Rule, text: &str) -> Span {
+    let body = rule.body_span.slice(&rule.file_text).unwrap_or_default();
+    match body.find(text) {
+        Some(start) => {
+            let start = rule.body_span.start as usize + start;
+            Span::from_usize(start, start + text.len())
+        }
+        None => rule.body_span,
     }
 }
 

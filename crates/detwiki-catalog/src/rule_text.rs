@@ -79,6 +79,16 @@ pub fn rule_text(catalog: &Catalog, position: usize, view: &RuleView) -> String 
     if !view.output_fields.is_empty() {
         let _ = writeln!(out, "\nOutput fields: {}", view.output_fields.join(", "));
     }
+    if !view.related.is_empty() {
+        let _ = writeln!(out, "\nRelated rules");
+        for related in &view.related {
+            let other = related.rule.as_deref().or(related.target.as_deref()).unwrap_or_default();
+            let title = related.title.as_deref().map(|title| format!(" \"{title}\"")).unwrap_or_default();
+            let score = related.score.map(|score| format!(" {}", score.text())).unwrap_or_default();
+            let _ = writeln!(out, "  {}{score} | {other}{title}", related.label());
+            let _ = writeln!(out, "      why: {}", related.reason);
+        }
+    }
     let diagnostics = entry.diagnostics().count();
     if diagnostics > 0 {
         let _ = writeln!(out, "\n{diagnostics} diagnostic(s): see `detwiki analyze {}`", entry.rule.provenance.path);

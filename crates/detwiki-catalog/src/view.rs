@@ -3,7 +3,7 @@
 //! serializable value. The rule page, its JSON twin and `detwiki show --json` all print this
 //! value, so they cannot disagree.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use detwiki_ir::Expr;
 use serde::Serialize;
@@ -12,6 +12,7 @@ use crate::attack::AttackSection;
 use crate::corpus::{CatalogIndex, IndicatorCount, indicator_path};
 use crate::coverage::CoverageRow;
 use crate::indicators::IndicatorKey;
+use crate::related::{EVENT_SELECTOR_FIELDS, RelatedRule, Relation, Score};
 use crate::text::{expr_text, positive_text, visible_text};
 use crate::{Catalog, CatalogRule, LinkKind, RuleLink};
 
@@ -91,14 +92,15 @@ pub struct ExclusionView {
     pub from_rule: Option<String>,
 }
 
-/// A link between this rule and another one (Sigma correlations and filters, a converted rule and
-/// its Sigma original).
+/// A correlation or filter link between this rule and another one (Sigma). Links that relate
+/// two detections (a converted rule and its original, Sigma `related:`) are in
+/// [`RuleView::related`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LinkView {
     /// `references` when this rule names the other one, `referenced_by` when the other one names
     /// this one.
     pub direction: &'static str,
-    /// `correlation`, `filter` or `converted from`.
+    /// `correlation` or `filter`.
     pub kind: &'static str,
     /// The `id` or `name` as written in the referring rule.
     pub target: String,
@@ -113,6 +115,48 @@ pub struct LinkView {
     /// Path of the other rule's page from the site root, set by the site.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
+}
+
+/// A rule related to this one: declared by one of the two rules (a converted rule's original,
+/// a Sigma `related:` entry) or computed over the catalog ([`crate::related_rules`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RelatedView {
+    /// Computed: `equivalent`, `broader`, `narrower`, `same_events_and_technique`. Declared:
+    /// `converted_from`, `derived`, `obsolete`, `merged`, `renamed`, `similar`.
+    pub kind: &'static str,
+    /// Declared links only: `references` when this rule names the other one, `referenced_by`
+    /// when the other one names this one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub direction: Option<&'static str>,
+    /// Declared links only: the id as written in the referring rule.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    /// Id of the other rule, when it is in the catalog.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// The other rule's family (`sigma`, `kusto`), when it is in the catalog.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub family: Option<&'static str>,
+    /// Computed relations only: how strong it is, in `[0, 1]` (`docs/semantics.md`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub score: Option<Score>,
+    /// Why the rules are related, in one sentence.
+    pub reason: String,
+    /// Position of the other rule in the catalog (the site turns it into `path`).
+    #[serde(skip)]
+    pub position: Option<usize>,
+    /// Path of the other rule's page from the site root, set by the site.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+}
+
+impl RelatedView {
+    /// The kind as pages label it (`same events and technique`, `converted from`).
+    pub fn label(&self) -> String {
+        self.kind.replace('_', " ")
+    }
 }
 
 /// A duration with where it applies.
@@ -179,6 +223,10 @@ pub struct RuleView {
     pub output_fields: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub links: Vec<LinkView>,
+    /// Declared relations first, then computed ones by kind (equivalent, broader, narrower, same
+    /// events and technique), each kind best first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub related: Vec<RelatedView>,
 }
 
 impl RuleView {
@@ -251,6 +299,7 @@ impl RuleView {
                 exclusions
             },
             links: links(catalog, index, position),
+            related: related(catalog, index, position),
             indicators: rows,
             output_fields: {
                 let mut fields: Vec<String> = Vec::new();
@@ -384,7 +433,7 @@ fn links(catalog: &Catalog, index: &CatalogIndex, position: usize) -> Vec<LinkVi
     };
     let mut out = Vec::new();
     if let Some(entry) = catalog.rules.get(position) {
-        for link in &entry.links {
+        for link in entry.links.iter().filter(|link| !link.kind.is_relation()) {
             out.push(LinkView {
                 direction: "references",
                 kind: link.kind.as_str(),
@@ -396,7 +445,7 @@ fn links(catalog: &Catalog, index: &CatalogIndex, position: usize) -> Vec<LinkVi
             });
         }
     }
-    for (other, entry, link) in referrers(catalog, index, position) {
+    for (other, entry, link) in referrers(catalog, index, position).filter(|(_, _, link)| !link.kind.is_relation()) {
         out.push(LinkView {
             direction: "referenced_by",
             kind: link.kind.as_str(),
@@ -408,4 +457,158 @@ fn links(catalog: &Catalog, index: &CatalogIndex, position: usize) -> Vec<LinkVi
         });
     }
     out
+}
+
+/// The declared and computed relations of the rule at `position`.
+fn related(catalog: &Catalog, index: &CatalogIndex, position: usize) -> Vec<RelatedView> {
+    let other_view = |other: Option<usize>| {
+        let entry = other.and_then(|other| catalog.rules.get(other));
+        (
+            entry.map(|entry| entry.rule.id.clone()),
+            entry.and_then(|entry| entry.rule.metadata.title.clone()),
+            entry.map(|entry| entry.rule.family.as_str()),
+        )
+    };
+    let mut out = Vec::new();
+    if let Some(entry) = catalog.rules.get(position) {
+        for link in entry.links.iter().filter(|link| link.kind.is_relation()) {
+            let (rule, title, family) = other_view(link.position);
+            out.push(RelatedView {
+                kind: link.kind.key(),
+                direction: Some("references"),
+                target: Some(link.target.clone()),
+                rule,
+                title,
+                family,
+                score: None,
+                reason: declared_reason(link.kind, true),
+                position: link.position,
+                path: None,
+            });
+        }
+    }
+    for (other, _, link) in referrers(catalog, index, position).filter(|(_, _, link)| link.kind.is_relation()) {
+        let (rule, title, family) = other_view(Some(other));
+        out.push(RelatedView {
+            kind: link.kind.key(),
+            direction: Some("referenced_by"),
+            target: Some(link.target.clone()),
+            rule,
+            title,
+            family,
+            score: None,
+            reason: declared_reason(link.kind, false),
+            position: Some(other),
+            path: None,
+        });
+    }
+    for related in index.related.get(position).map(Vec::as_slice).unwrap_or_default() {
+        let (rule, title, family) = other_view(Some(related.other));
+        out.push(RelatedView {
+            kind: related.relation.as_str(),
+            direction: None,
+            target: None,
+            rule,
+            title,
+            family,
+            score: Some(related.score),
+            reason: computed_reason(index, position, related),
+            position: Some(related.other),
+            path: None,
+        });
+    }
+    out
+}
+
+/// Why a declared link relates two rules; `forward` when this rule makes the reference.
+fn declared_reason(kind: LinkKind, forward: bool) -> String {
+    let text = match (kind, forward) {
+        (LinkKind::ConvertedFrom, true) => "this rule was converted from it (YARA-L meta sigma_uuid)",
+        (LinkKind::ConvertedFrom, false) => "it was converted from this rule (its YARA-L meta sigma_uuid names it)",
+        (LinkKind::Derived, true) => "this rule is derived from it (Sigma related: derived)",
+        (LinkKind::Derived, false) => "it is derived from this rule (its Sigma related: names it)",
+        (LinkKind::Obsolete, true) => "this rule makes it obsolete (Sigma related: obsolete)",
+        (LinkKind::Obsolete, false) => "it makes this rule obsolete (its Sigma related: names it)",
+        (LinkKind::Merged, true) => "this rule was merged from it (Sigma related: merged)",
+        (LinkKind::Merged, false) => "it was merged from this rule (its Sigma related: names it)",
+        (LinkKind::Renamed, true) => "this rule had its id before a rename (Sigma related: renamed)",
+        (LinkKind::Renamed, false) => "it had this rule's id before a rename (its Sigma related: names it)",
+        (LinkKind::Similar, true) => "this rule declares it similar (Sigma related: similar)",
+        (LinkKind::Similar, false) => "it declares this rule similar (its Sigma related: names it)",
+        (LinkKind::Correlation | LinkKind::Filter, _) => "linked",
+    };
+    text.to_owned()
+}
+
+/// Shared items of two sets, at most this many named in a reason.
+const NAMED_IN_REASON: usize = 3;
+
+/// `a, b, c and 2 more`.
+fn named_list(items: &[String]) -> String {
+    let mut text = items.iter().take(NAMED_IN_REASON).cloned().collect::<Vec<_>>().join(", ");
+    if items.len() > NAMED_IN_REASON {
+        text.push_str(&format!(" and {} more", items.len() - NAMED_IN_REASON));
+    }
+    text
+}
+
+/// Why a computed relation holds: the counts it rests on and the shared indicators, events and
+/// techniques, named.
+fn computed_reason<'a>(index: &'a CatalogIndex, position: usize, related: &RelatedRule) -> String {
+    let (Some(this), Some(that)) = (index.facts.get(position), index.facts.get(related.other)) else {
+        return String::new();
+    };
+    let events = |facts: &crate::RuleFacts| -> BTreeSet<String> {
+        facts
+            .coverage
+            .iter()
+            .filter(|row| !row.unknown_dataset)
+            .map(|row| format!("{} {}", row.provider, row.event))
+            .collect()
+    };
+    let shared_events: Vec<String> = events(this).intersection(&events(that)).cloned().collect();
+    // The keys the computation compares: positive ones, event selectors left out.
+    let compared = |facts: &'a crate::RuleFacts| -> BTreeSet<&'a IndicatorKey> {
+        let mut keys = facts.indicator_keys();
+        keys.retain(|key| !EVENT_SELECTOR_FIELDS.contains(&key.field.as_str()));
+        keys
+    };
+    let this_keys = compared(this);
+    let that_keys = compared(that);
+    let shared_keys: Vec<String> = this_keys.intersection(&that_keys).map(ToString::to_string).collect();
+    let on_events = format!("on {}", named_list(&shared_events));
+    match related.relation {
+        Relation::Equivalent => format!(
+            "{} of {} distinct positive indicators shared (weighted Jaccard {}: {}) {on_events}",
+            shared_keys.len(),
+            this_keys.union(&that_keys).count(),
+            related.score.text(),
+            named_list(&shared_keys),
+        ),
+        Relation::Broader => format!(
+            "it asks for {} of this rule's {} indicators and nothing else ({}) {on_events}",
+            that_keys.len(),
+            this_keys.len(),
+            named_list(&shared_keys),
+        ),
+        Relation::Narrower => format!(
+            "it asks for all {} indicators of this rule ({}) and {} more {on_events}",
+            this_keys.len(),
+            named_list(&shared_keys),
+            that_keys.len().saturating_sub(this_keys.len()),
+        ),
+        Relation::SameEventsAndTechnique => {
+            let techniques: BTreeSet<&String> = this.attack.technique_ids.iter().collect();
+            let shared: Vec<String> = that
+                .attack
+                .technique_ids
+                .iter()
+                .filter(|id| techniques.contains(id))
+                .cloned()
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            format!("both cover {} and read {}", named_list(&shared), named_list(&shared_events))
+        }
+    }
 }

@@ -224,7 +224,7 @@ pub(crate) const LINKS: Table = Table::new(
 );
 pub(crate) const RELATED_RULES: Table = Table::keyed(
     "related_rules",
-    &[RULE, "related INTEGER NOT NULL REFERENCES rules(rule)", "relation TEXT NOT NULL"],
+    &[RULE, "related INTEGER NOT NULL REFERENCES rules(rule)", "relation TEXT NOT NULL", "score REAL", "reason TEXT"],
     "PRIMARY KEY (rule, related, relation)",
 );
 pub(crate) const FINDINGS: Table = Table::new(

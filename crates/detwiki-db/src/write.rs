@@ -95,14 +95,18 @@ fn fill(transaction: &Transaction<'_>, input: &WriteInput<'_>) -> Result<(), DbE
             let target = link.position.map(|position| position as i64);
             writer.link.execute(params![key, link.kind.as_str(), link.target, target])?;
         }
-        let text = RuleView::new(catalog, input.index, position)
-            .map(|view| rule_text(catalog, position, &view))
-            .unwrap_or_default();
+        let view = RuleView::new(catalog, input.index, position);
+        let text = view.as_ref().map(|view| rule_text(catalog, position, view)).unwrap_or_default();
         let twin = detwiki_site::rule_twin_json(catalog, input.index, position)
             .and_then(|pretty| serde_json::from_str::<serde_json::Value>(&pretty).ok())
             .map(|value| value.to_string())
             .unwrap_or_default();
         writer.document.execute(params![key, compress(&text)?, compress(&twin)?])?;
+        // The computed relations, as the rule's page lists them (declared ones are in `links`).
+        for related in view.map(|view| view.related).unwrap_or_default() {
+            let (Some(score), Some(other)) = (related.score, related.position) else { continue };
+            writer.related.execute(params![key, other as i64, related.kind, score.value(), related.reason])?;
+        }
     }
     for finding in input.findings {
         let Some(key) = keys.get(finding.rule.as_str()) else { continue };
@@ -124,7 +128,7 @@ fn fill(transaction: &Transaction<'_>, input: &WriteInput<'_>) -> Result<(), DbE
     }
     for (position, others) in equivalent_rules(catalog, input.index) {
         for other in others.iter() {
-            writer.related.execute(params![position as i64, *other as i64, "same_indicators"])?;
+            writer.related.execute(params![position as i64, *other as i64, "same_indicators", 1.0, None::<String>])?;
         }
     }
     Ok(())

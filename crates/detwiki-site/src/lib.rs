@@ -289,6 +289,10 @@ fn write_site(
             for link in &mut view.links {
                 link.path = link.position.and_then(|other| folders.get(other)).map(|folder| format!("rules/{folder}/"));
             }
+            for related in &mut view.related {
+                related.path =
+                    related.position.and_then(|other| folders.get(other)).map(|folder| format!("rules/{folder}/"));
+            }
         }
         let folder = root.join("rules").join(folder);
         write_page(&folder, &page, &entry.rule.id)?;
