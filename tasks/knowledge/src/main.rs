@@ -1,8 +1,9 @@
 //! Generates the data files of `detwiki-knowledge` from `../shared/knowledge`:
 //!
 //! - `data/attack.json`: ATT&CK tactics, techniques, data components (MITRE license);
-//! - `data/events.json`: providers and events from OSSEM-DD, the Sysmon schema, msticpy, OSSEM-DM
-//!   and `defender-actiontypes.json`;
+//! - `data/events.json`: providers and events from OSSEM-DD, the Sysmon schema, msticpy, OSSEM-DM,
+//!   `defender-actiontypes.json` and splunk/security_content's `data_sources/*.yml` (read from
+//!   `corpus/` of the shared folder);
 //! - `data/tables.json`: typed columns of Defender XDR and Sentinel tables;
 //! - `data/ecs.json`: the ECS field list of npm `@elastic/ecs` (pinned in `ecs.rs`; fetched once
 //!   with `npm pack` into a cache folder, or read from `--ecs DIR`), with derived canonical names;
@@ -17,6 +18,7 @@
 mod ecs;
 mod events;
 mod json_lines;
+mod splunk_data_sources;
 mod tables;
 
 use std::path::{Path, PathBuf};
@@ -61,7 +63,15 @@ fn main() -> Result<()> {
     );
 
     let schemas = tables::generate(&knowledge)?;
-    let catalog = events::generate(&knowledge, &schemas)?;
+    let mut catalog = events::generate(&knowledge, &schemas)?;
+    let data_sources = shared.join("corpus/splunk__security_content/data_sources");
+    let extra: detwiki_knowledge::EventCatalogData =
+        serde_json::from_str(&std::fs::read_to_string(root.join("crates/detwiki-knowledge/data/events-extra.json"))?)?;
+    let merged = splunk_data_sources::merge(&data_sources, &extra, &mut catalog)?;
+    println!(
+        "splunk data_sources: {} files, {} Windows ({} events enriched, {} added, {} new providers), {} other",
+        merged.files, merged.windows, merged.events_enriched, merged.events_added, merged.providers_added, merged.other
+    );
     let event_count: usize = catalog.providers.iter().map(|provider| provider.events.len()).sum();
     write(&out.join("events.json"), &serde_json::to_value(&catalog)?, 4)?;
     println!("events.json: {} providers, {event_count} events", catalog.providers.len());
