@@ -189,6 +189,21 @@ pub struct UnknownDatasetLink {
     pub rules: Vec<RuleLink>,
 }
 
+/// Most rules the events index names per unknown dataset; the twin lists them all.
+const UNKNOWN_DATASET_RULES_SHOWN: usize = 10;
+
+impl UnknownDatasetLink {
+    /// The rules the page names.
+    pub fn rules_shown(&self) -> &[RuleLink] {
+        &self.rules[..self.rules.len().min(UNKNOWN_DATASET_RULES_SHOWN)]
+    }
+
+    /// Rules the page only counts.
+    pub fn rules_hidden(&self) -> usize {
+        self.rules.len().saturating_sub(UNKNOWN_DATASET_RULES_SHOWN)
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Template)]
 #[template(path = "event.html")]
 pub struct EventPage {

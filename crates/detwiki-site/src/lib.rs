@@ -254,9 +254,17 @@ fn make_readable(_path: &Path) {}
 
 /// Writes `index.html` and `index.json` of one page into `folder`.
 fn write_page(folder: &Path, page: &(impl Template + Serialize), name: &str) -> Result<(), SiteError> {
+    let html = render_page(page, name)?;
+    write_rendered(folder, &html, page, name)
+}
+
+fn render_page(page: &impl Template, name: &str) -> Result<String, SiteError> {
+    page.render().map_err(|error| SiteError::Render { page: name.to_owned(), message: error.to_string() })
+}
+
+/// Writes `html` as the page's `index.html` and `page` as its `index.json` into `folder`.
+fn write_rendered(folder: &Path, html: &str, page: &impl Serialize, name: &str) -> Result<(), SiteError> {
     fs::create_dir_all(folder).map_err(io_error(folder))?;
-    let html =
-        page.render().map_err(|error| SiteError::Render { page: name.to_owned(), message: error.to_string() })?;
     let html_path = folder.join("index.html");
     fs::write(&html_path, html).map_err(io_error(&html_path))?;
     let mut json = serde_json::to_string_pretty(page)
@@ -295,7 +303,13 @@ fn write_site(
             }
         }
         let folder = root.join("rules").join(folder);
-        write_page(&folder, &page, &entry.rule.id)?;
+        let mut html = render_page(&page, &entry.rule.id)?;
+        if html.len() > pages::PAGE_BUDGET_BYTES {
+            // Over budget with every query and stage text: the body already holds them.
+            page.compact = true;
+            html = render_page(&page, &entry.rule.id)?;
+        }
+        write_rendered(&folder, &html, &page, &entry.rule.id)?;
         if page.body_collapsed {
             let raw = folder.join("raw.txt");
             fs::write(&raw, page.body).map_err(io_error(&raw))?;

@@ -158,6 +158,60 @@ pub struct AnalysisView<'a> {
     pub analysis: &'a Analysis,
 }
 
+/// Longest stage slice, predicate or query text a page shows before clipping it: the page budget
+/// is 300 KB, and a rule with thousands of values repeats them in every view. The JSON twin always
+/// holds the whole text.
+pub const TEXT_SHOWN_BYTES: usize = 8 * 1024;
+
+/// Most indicator rows a page shows; the JSON twin lists them all.
+pub const INDICATOR_ROWS_SHOWN: usize = 150;
+
+/// `text` cut to at most `max` bytes at a character boundary.
+pub fn clip(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+impl StageView {
+    /// The stage's slice as shown (see [`TEXT_SHOWN_BYTES`]).
+    pub fn source_shown(&self) -> &str {
+        clip(&self.source, TEXT_SHOWN_BYTES)
+    }
+
+    /// The predicate as shown (see [`TEXT_SHOWN_BYTES`]).
+    pub fn predicate_shown(&self) -> Option<&str> {
+        self.predicate.as_deref().map(|predicate| clip(predicate, TEXT_SHOWN_BYTES))
+    }
+
+    /// Whether the page shows less than the whole slice or predicate.
+    pub fn clipped(&self) -> bool {
+        self.source.len() > TEXT_SHOWN_BYTES
+            || self.predicate.as_ref().is_some_and(|predicate| predicate.len() > TEXT_SHOWN_BYTES)
+    }
+}
+
+impl QueryView {
+    /// The query's text as shown, clipped like a stage's (see [`TEXT_SHOWN_BYTES`]): four stages'
+    /// worth, since it is the one place the whole query reads top to bottom.
+    pub fn text_shown(&self) -> Option<&str> {
+        self.text.as_deref().map(|text| clip(text, 4 * TEXT_SHOWN_BYTES))
+    }
+
+    pub fn source_shown(&self) -> Option<&str> {
+        self.source.as_deref().map(|source| clip(source, 4 * TEXT_SHOWN_BYTES))
+    }
+
+    pub fn clipped(&self) -> bool {
+        [&self.text, &self.source].into_iter().flatten().any(|text| text.len() > 4 * TEXT_SHOWN_BYTES)
+    }
+}
+
 /// A query of the rule with no engine yet: named so the reader knows why there are no stages.
 #[derive(Debug, Clone, Serialize)]
 pub struct QueryView {
@@ -218,6 +272,10 @@ pub struct RulePage<'a> {
     /// The body's size in KiB, shown when it is collapsed.
     #[serde(skip)]
     pub body_kib: usize,
+    /// Leave out the query and stage texts (the body holds them): set for a page that would be
+    /// over [`PAGE_BUDGET_BYTES`] with them.
+    #[serde(skip)]
+    pub compact: bool,
     /// The file lines the body shows (anchors `L<first>` to `L<last>`), so that diagnostics
     /// link only to lines that exist.
     #[serde(skip)]
@@ -242,13 +300,46 @@ fn slice_of(text: &str, span: Span) -> String {
     span.slice(text).map(str::to_owned).unwrap_or_default()
 }
 
+/// Largest HTML page the site writes, except a rule page whose body alone is bigger.
+pub const PAGE_BUDGET_BYTES: usize = 300 * 1024;
+
 /// Bodies longer than this are shown collapsed, with the raw file beside the page: the page
 /// budget is 300 KB and a body is shown about twice (the body, and its queries and stages).
 pub const BODY_COLLAPSE_BYTES: usize = 100 * 1024;
 
+/// How much of a collapsed body the page shows: its first whole lines up to this size; the rest
+/// is in `raw.txt` beside the page.
+pub const BODY_SHOWN_BYTES: usize = 48 * 1024;
+
+/// The part of `body` the page shows: all of it, or for a body over [`BODY_COLLAPSE_BYTES`] its
+/// first whole lines within [`BODY_SHOWN_BYTES`].
+pub fn shown_body(body: &str) -> &str {
+    if body.len() <= BODY_COLLAPSE_BYTES {
+        return body;
+    }
+    let head = clip(body, BODY_SHOWN_BYTES);
+    match head.rfind('\n') {
+        Some(end) => &body[..end + 1],
+        None => head,
+    }
+}
+
 /// The file line the body starts on (1-based); the whole file starts on line 1.
-fn body_first_line(rule: &Rule, index: &LineIndex) -> u32 {
+pub(crate) fn body_first_line(rule: &Rule, index: &LineIndex) -> u32 {
     if rule.body_span.slice(&rule.file_text).is_some() { index.line(rule.body_span.start) } else { 1 }
+}
+
+impl RulePage<'_> {
+    /// The indicator rows the page shows (see [`INDICATOR_ROWS_SHOWN`]).
+    pub fn indicators_shown(&self) -> &[detwiki_catalog::IndicatorRow] {
+        let rows = self.catalog.as_ref().map(|view| view.indicators.as_slice()).unwrap_or_default();
+        &rows[..rows.len().min(INDICATOR_ROWS_SHOWN)]
+    }
+
+    /// Indicator rows left out of the page.
+    pub fn indicators_hidden(&self) -> usize {
+        self.catalog.as_ref().map_or(0, |view| view.indicators.len().saturating_sub(INDICATOR_ROWS_SHOWN))
+    }
 }
 
 pub fn rule_page<'a>(entry: &'a CatalogRule, root: String, generated: &str, source_folder: String) -> RulePage<'a> {
@@ -409,12 +500,13 @@ pub fn rule_page<'a>(entry: &'a CatalogRule, root: String, generated: &str, sour
         permalink: rule.provenance.permalink.as_deref().map(Link::new),
         source_folder,
         body: rule.body(),
-        body_html: crate::render::body_lines_html(rule.body(), body_first_line(rule, &index)),
+        body_html: crate::render::body_lines_html(shown_body(rule.body()), body_first_line(rule, &index)),
         body_collapsed: rule.body().len() > BODY_COLLAPSE_BYTES,
         body_kib: rule.body().len().div_ceil(1024),
+        compact: false,
         body_lines: {
             let first = body_first_line(rule, &index);
-            (first, first + rule.body().lines().count().saturating_sub(1) as u32)
+            (first, first + shown_body(rule.body()).lines().count().saturating_sub(1) as u32)
         },
         queries,
         analyses,

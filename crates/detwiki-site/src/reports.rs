@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use crate::catalog_pages::root_of;
 use crate::lists::{Pagination, SortKey, list_page_path, page_count, page_slice};
-use crate::pages::rule_title;
+use crate::pages::{body_first_line, rule_title, shown_body};
 use crate::{SiteError, write_page};
 
 /// One code in the diagnostics summary.
@@ -216,14 +216,12 @@ impl Reports<'_> {
                     let entry = position.and_then(|position| self.catalog.rules.get(position));
                     let lines = position.map(|position| {
                         *shown_lines.entry(position).or_insert_with(|| {
+                            // The same lines the rule page anchors (`pages::rule_page`).
                             entry.map_or((1, 0), |entry| {
                                 let index = LineIndex::new(&entry.rule.file_text);
-                                let body = entry.rule.body_span;
-                                if body.slice(&entry.rule.file_text).is_some() {
-                                    (index.line(body.start), index.line(body.end))
-                                } else {
-                                    (1, index.line(u32::MAX))
-                                }
+                                let first = body_first_line(&entry.rule, &index);
+                                let shown = shown_body(entry.rule.body()).lines().count().saturating_sub(1);
+                                (first, first + shown as u32)
                             })
                         })
                     });
