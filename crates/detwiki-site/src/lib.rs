@@ -2,9 +2,14 @@
 //!
 //! ## Overview
 //!
-//! Renders a [`Catalog`] into a static site: a home page with counts, a browse list, a sources
-//! page and one page per rule, each with a JSON twin (`index.json`) beside it that holds the same
-//! content. Pages are readable without JavaScript; everything taken from rules is escaped by the
+//! Renders a [`Catalog`] into a static site: a home page with counts, rule lists (all rules and
+//! one per language, source, tactic and technique, each sorted five ways and split into pages), a
+//! sources page, one page per rule, catalog pages (indicators, fields, events, providers,
+//! techniques, ATT&CK matrices), the diagnostics and coverage pages, each with a JSON twin
+//! (`index.json`) beside it that holds the same content; and a 404 page and a sitemap. No HTML
+//! page is over 300 KB except a rule page whose body alone is over 100 KB: where a rule page
+//! would be, it shows less (clipped texts, the first indicator rows) and says where the rest is.
+//! Pages are readable without JavaScript; everything taken from rules is escaped by the
 //! templates, and Markdown descriptions are rendered and then sanitized. Every page carries the
 //! [`CONTENT_SECURITY_POLICY`] and a search box; `search.html` searches an offline index of the
 //! catalog (`pagefind/`).
@@ -19,7 +24,11 @@
 //!
 //! - `lib.rs`: [`build_site`], the atomic swap, the output folder guard, [`format_timestamp`].
 //! - `pages.rs`: the page models, rendered by askama templates (`templates/`) and by serde.
-//! - `render.rs`: predicate trees, values and diagnostics as text.
+//! - `render.rs`: diagnostics placed at line:column, the rule body as anchored lines.
+//! - `lists.rs`: pagination and the five orders of a rule list.
+//! - `browse.rs`: the rule lists, the facet lists and the browse hub.
+//! - `reports.rs`: the diagnostics pages (the lint findings) and the coverage page.
+//! - `site_files.rs`: the 404 page and the sitemap, which link with the base URL.
 //! - `catalog_pages.rs`: indicator, field, provider, event and technique pages, the ATT&CK
 //!   matrix, and the rule page's JSON twin for `detwiki show --json`.
 //! - `markdown.rs`: Markdown to sanitized HTML, link checks.
