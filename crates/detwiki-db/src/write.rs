@@ -190,7 +190,9 @@ impl<'t> RuleWriter<'t> {
             note: transaction
                 .prepare("INSERT INTO attack_notes (rule, tag, resolution, text) VALUES (?1, ?2, ?3, ?4)")?,
             link: transaction.prepare("INSERT INTO links (rule, kind, target, target_rule) VALUES (?1, ?2, ?3, ?4)")?,
-            related: transaction.prepare("INSERT INTO related_rules (rule, related, relation, score, reason) VALUES (?1, ?2, ?3, ?4, ?5)")?,
+            related: transaction.prepare(
+                "INSERT INTO related_rules (rule, related, relation, score, reason) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?,
             finding: transaction.prepare(
                 "INSERT INTO findings (rule, code, severity, origin, line, column, end_line, end_column, span_start,
                  span_end, message, help, fingerprint) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
