@@ -11,8 +11,9 @@
 //!   and the larger set is the broader rule);
 //! - *equivalent*: sets not strictly nested whose rarity-weighted Jaccard overlap is at least
 //!   [`EQUIVALENT_THRESHOLD`], on a shared event, where no field tested by both rules is tested
-//!   with disjoint values, the fields they test overlap as much, both rules have an indicator at
-//!   most [`SPECIFIC_RULES`] rules share, and two rules of one family read the same fields and
+//!   with disjoint values, the fields they test overlap as much, what they share weighs at least
+//!   two indicators held by [`SPECIFIC_RULES`] rules, both rules have an indicator at most
+//!   [`SPECIFIC_RULES`] rules share, and two rules of one family read the same fields and
 //!   group by the same keys;
 //! - *same events and technique*: none of the above, but a shared event and a shared technique.
 //!
@@ -188,6 +189,8 @@ struct KeyTable {
     values: Vec<u32>,
     /// Key -> its operator is `eq`.
     equality: Vec<bool>,
+    /// The weight of an indicator held by [`SPECIFIC_RULES`] rules.
+    specific_weight: f64,
 }
 
 /// What a rule does beyond its indicators, for comparing rules of one language: every stage's
@@ -327,6 +330,7 @@ fn profiles(catalog: &Catalog, facts: &[RuleFacts]) -> (Vec<Profile>, KeyTable, 
     }
     let rules = out.len().max(1) as f64;
     table.weights = frequency.iter().map(|count| (1.0 + rules / f64::from((*count).max(1))).ln()).collect();
+    table.specific_weight = (1.0 + rules / f64::from(SPECIFIC_RULES)).ln();
     let mut sets: HashMap<&[u32], usize> = HashMap::new();
     for profile in &out {
         *sets.entry(profile.keys.as_slice()).or_default() += 1;
@@ -504,6 +508,12 @@ impl Indexes<'_> {
         if union_weight <= 0.0 || shared_weight < EQUIVALENT_THRESHOLD * union_weight {
             return None;
         }
+        // What they share must say something: at least the weight of two indicators that
+        // [`SPECIFIC_RULES`] rules hold each. One shared executable name or event ID is where
+        // many different detections start, not a detection.
+        if shared_weight < 2.0 * self.table.specific_weight {
+            return None;
+        }
         if self.field_overlap(this, that) < EQUIVALENT_THRESHOLD {
             return None;
         }
@@ -567,11 +577,33 @@ impl Indexes<'_> {
             all.push((pair.0, pair.1, false, true));
         }
         all.sort_unstable();
-        all.chunk_by(|a, b| a.0 == b.0).any(|field| {
+        let mostly_apart = all.chunk_by(|a, b| a.0 == b.0).any(|field| {
             let in_left = field.iter().any(|value| value.2);
             let in_right = field.iter().any(|value| value.3);
             let shared = field.iter().filter(|value| value.2 && value.3).count();
             in_left && in_right && shared * 2 < field.len()
+        });
+        mostly_apart || self.rarest_value_apart(this, that, &right) || self.rarest_value_apart(that, this, &left)
+    }
+
+    /// True when, on a field both rules test, the most distinctive value `this` tests (its rarest
+    /// indicator there) is not tested by `that`: `get-adcomputer` and `get-aduser` next to the
+    /// same `-filter *` and `select` are two detections. `that_pairs` are `that`'s (field,
+    /// value) pairs, sorted.
+    fn rarest_value_apart(&self, this: &Profile, that: &Profile, that_pairs: &[(u32, u32)]) -> bool {
+        let mut rarest: Vec<(u32, f64, u32)> = this
+            .keys
+            .iter()
+            .map(|key| {
+                let key = *key as usize;
+                (self.table.fields[key], self.table.weights[key], self.table.values[key])
+            })
+            .collect();
+        rarest.sort_by(|left, right| left.0.cmp(&right.0).then(right.1.total_cmp(&left.1)));
+        let tested_by_that = |field: u32| that.keys.iter().any(|key| self.table.fields[*key as usize] == field);
+        rarest.chunk_by(|a, b| a.0 == b.0).any(|field| {
+            let (name, _, value) = field[0];
+            tested_by_that(name) && that_pairs.binary_search(&(name, value)).is_err()
         })
     }
 

@@ -1,5 +1,5 @@
 //! Related rules on real corpus pairs: a Chronicle rule converted from Sigma next to its original
-//! (declared link and computed equivalence), a Sigma `related: derived` link resolved in both
+//! among all SigmaHQ process-creation rules (declared link and computed equivalence), a Sigma `related: derived` link resolved in both
 //! directions, and a broader/narrower pair of WMIC rules.
 //!
 //! The folder comes from `DETWIKI_SHARED`, else `<workspace>/../shared`. When it is missing the
@@ -25,7 +25,9 @@ fn shared() -> Option<PathBuf> {
 }
 
 const SIGMA_RDP: &str = "SigmaHQ__sigma/rules/windows/process_creation/proc_creation_win_reg_rdp_keys_tamper.yml";
-const YARAL_RDP: &str = "chronicle__detection-rules/rules/community/microsoft/windows/potential_tampering_with_rdp_related_registry_keys_via_reg_exe.yaral";
+const SIGMA_PRINTBRM: &str = "SigmaHQ__sigma/rules/windows/process_creation/proc_creation_win_lolbin_printbrm.yml";
+const YARAL_PRINTBRM: &str =
+    "chronicle__detection-rules/rules/community/microsoft/windows/printbrm_zip_creation_or_extraction.yaral";
 const SIGMA_WMIC: &str = "SigmaHQ__sigma/rules/windows/process_creation/proc_creation_win_wmic_process_creation.yml";
 const SIGMA_WMIC_SUSPICIOUS: &str =
     "SigmaHQ__sigma/rules/windows/process_creation/proc_creation_win_wmic_susp_process_creation.yml";
@@ -79,25 +81,49 @@ fn describe(related: &[RelatedView]) -> String {
         .join("\n")
 }
 
+/// Every SigmaHQ Windows process-creation rule: indicator weights depend on how many rules share
+/// an indicator, so equivalence is checked against a realistic background.
+fn process_creation_rules(shared: &Path) -> Vec<String> {
+    let folder = shared.join("corpus/SigmaHQ__sigma/rules/windows/process_creation");
+    let mut files: Vec<String> = std::fs::read_dir(&folder)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter_map(|entry| entry.file_name().to_str().map(str::to_owned))
+                .filter(|name| name.ends_with(".yml"))
+                .map(|name| format!("SigmaHQ__sigma/rules/windows/process_creation/{name}"))
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    files
+}
+
 #[test]
 fn converted_rule_and_its_sigma_original_are_equivalent() {
     let Some(shared) = shared() else { return };
-    let (catalog, index) = catalog_of(&shared, &[SIGMA_RDP, YARAL_RDP, SIGMA_WMIC, SIGMA_MSIEXEC]);
-    let yaral = view_of(&catalog, &index, YARAL_RDP);
-    let sigma = view_of(&catalog, &index, SIGMA_RDP);
+    let mut files = process_creation_rules(&shared);
+    assert!(files.len() > 500, "SigmaHQ process-creation rules: {}", files.len());
+    files.push(YARAL_PRINTBRM.to_owned());
+    let files: Vec<&str> = files.iter().map(String::as_str).collect();
+    let (catalog, index) = catalog_of(&shared, &files);
+    let yaral = view_of(&catalog, &index, YARAL_PRINTBRM);
+    let sigma = view_of(&catalog, &index, SIGMA_PRINTBRM);
     println!("YARA-L:\n{}\nSigma:\n{}", describe(&yaral.related), describe(&sigma.related));
+    assert!(index.related.iter().any(|related| !related.is_empty()));
 
-    assert_eq!(kinds_towards(&yaral, &catalog, SIGMA_RDP), ["converted_from", "equivalent"]);
-    assert_eq!(kinds_towards(&sigma, &catalog, YARAL_RDP), ["converted_from", "equivalent"]);
+    assert_eq!(kinds_towards(&yaral, &catalog, SIGMA_PRINTBRM), ["converted_from", "equivalent"]);
+    assert_eq!(kinds_towards(&sigma, &catalog, YARAL_PRINTBRM), ["converted_from", "equivalent"]);
     let declared = &yaral.related[0];
     assert_eq!(declared.direction, Some("references"));
-    assert_eq!(declared.target.as_deref(), Some("0d5675be-bc88-4172-86d3-1e96a4476536"));
+    assert_eq!(declared.target.as_deref(), Some("cafeeba3-01da-4ab4-b6c4-a31b1d9730c7"));
     assert_eq!(sigma.related[0].direction, Some("referenced_by"));
     let computed = yaral.related.iter().find(|related| related.kind == "equivalent").expect("equivalent");
     assert!(computed.score.is_some_and(|score| score.value() >= detwiki_catalog::EQUIVALENT_THRESHOLD));
     assert!(computed.reason.contains("process_command_line"), "{}", computed.reason);
     // Rules on the same events about other things are not equivalent.
     assert!(!kinds_towards(&yaral, &catalog, SIGMA_WMIC).contains(&"equivalent"));
+    assert!(!kinds_towards(&yaral, &catalog, SIGMA_RDP).contains(&"equivalent"));
     assert!(!kinds_towards(&yaral, &catalog, SIGMA_MSIEXEC).contains(&"equivalent"));
 }
 
@@ -111,8 +137,11 @@ fn sigma_related_links_resolve_both_ways() {
     assert_eq!(link.direction, Some("references"));
     assert_eq!(link.target.as_deref(), Some("3c89a1e8-0fba-449e-8f1b-8409d6267ec8"));
     assert!(link.rule.is_some(), "the original is in the catalog");
-    let back = original.related.iter().find(|related| related.kind == "derived").expect("reverse link");
-    assert_eq!(back.direction, Some("referenced_by"));
+    let back = original
+        .related
+        .iter()
+        .find(|related| related.kind == "derived" && related.direction == Some("referenced_by"))
+        .expect("reverse link");
     assert_eq!(back.rule.as_deref(), Some(derived.id.as_str()));
     // Declared links are not correlation or filter links.
     assert!(derived.links.is_empty());
