@@ -2,6 +2,9 @@
 """Counts catalog-fidelity defect classes over a built site's JSON twins (docs/json.md).
 
 Usage: python3 scripts/site_counts.py SITE_DIR [--tables crates/detwiki-knowledge/data/tables.json]
+       [--max NAME=N ...]
+
+With `--max NAME=N` the script exits 1 when count NAME is above N (CI's regression check).
 
 It reads every rule twin `SITE_DIR/rules/**/index.json` and the events index twin and prints one
 `name: count` line per class, so two builds (before and after a change) compare line by line:
@@ -10,13 +13,19 @@ It reads every rule twin `SITE_DIR/rules/**/index.json` and the events index twi
   catch_all_with_category: those whose Sigma log source names a category or service (wrong);
 - unknown_category_rows: rows saying a Sigma category or service is unknown;
 - indicators_from_derived_columns: indicator rows stated on a column the query computed or
-  aggregated: a predicate of the rule's IR on that field has a `computed`/`aggregate` origin, or the
-  query text defines it (`extend X =`, `project X =`, `summarize X =`, `set_X`/`make_set` default
-  names, `count_`, `dcount_X`, `scan ... declare (X:`);
+  aggregated: a predicate of the rule's IR on that field has a `computed`/`aggregate` origin (and
+  none has an event origin), or the field has a Kusto default aggregate name (`set_X`, `count_`,
+  `dcount_X`);
+- indicators_named_in_text_definitions: (informational) KQL indicator rows whose field the query
+  text assigns somewhere (`extend X =`, `project X =`, `summarize X =`, `scan ... declare (X:`):
+  a text-only heuristic that also counts renames of event fields (`project X = Column` keeps the
+  event origin) and names assigned in another branch than the filter's;
 - indicators_not_in_schema: KQL indicator sources whose dataset is a table of the known schema
-  (tables.json, every environment) and whose field (resolved, suffix removed) is not one of its
-  columns;
+  (tables.json, every environment) and whose column (resolved, suffix removed, without a
+  `.path` into a dynamic column) is not one of its columns;
 - keyword_eq_empty_field: indicator rows on the keyword pseudo-field that are not `match`;
+- kql_missing_lookback: KQL rule pages with no lookback (neither one from the query's time filters
+  nor a declared one) whose query text bounds time with `ago(`: a lookback the page fails to show;
 - providers / unknown_datasets: entries of the events index.
 
 It only reads JSON; nothing is run. Standard library only.
@@ -78,8 +87,10 @@ def main():
         "unknown_category_rows": 0,
         "indicator_rows": 0,
         "indicators_from_derived_columns": 0,
+        "indicators_named_in_text_definitions": 0,
         "indicators_not_in_schema": 0,
         "keyword_eq_empty_field": 0,
+        "kql_missing_lookback": 0,
         "merged_variant_rows": 0,
     }
     examples = {key: [] for key in counts}
@@ -119,23 +130,33 @@ def main():
         query_text = "\n".join(
             query.get("text") or query.get("source") or "" for query in rule.get("queries", [])
         ) or rule.get("body", "")
+        windows = catalog.get("time_windows") or {}
+        if (
+            rule.get("family") == "kusto"
+            and not windows.get("lookbacks")
+            and not windows.get("declared_lookback")
+            and re.search(r"\bago\s*\(", query_text)
+        ):
+            counts["kql_missing_lookback"] += 1
+            examples["kql_missing_lookback"].append(rule["id"])
         for row in catalog.get("indicators", []):
             counts["indicator_rows"] += 1
             if row.get("field") == "keyword" and not row.get("kind", "").startswith("match"):
                 counts["keyword_eq_empty_field"] += 1
             for source in row.get("sources", []):
                 field = source.get("raw_field", "")
-                from_derived = field in derived or (
-                    rule.get("family") == "kusto"
-                    and (DERIVED_DEFAULTS.match(field) or defined_in_text(query_text, field))
-                )
-                if from_derived:
+                kusto = rule.get("family") == "kusto"
+                if (field in derived and field not in event) or (kusto and DERIVED_DEFAULTS.match(field)):
                     counts["indicators_from_derived_columns"] += 1
                     examples["indicators_from_derived_columns"].append(f"{rule['id']}: {field}")
                     break
+                if kusto and defined_in_text(query_text, field):
+                    counts["indicators_named_in_text_definitions"] += 1
+                    examples["indicators_named_in_text_definitions"].append(f"{rule['id']}: {field}")
+                    break
             for source in row.get("sources", []):
                 dataset = (source.get("dataset") or "").lower()
-                field = source.get("resolved_field") or source.get("raw_field", "")
+                field = re.split(r"[.\[]", source.get("resolved_field") or source.get("raw_field", ""))[0]
                 if rule.get("family") == "kusto" and dataset in columns and field not in columns[dataset]:
                     counts["indicators_not_in_schema"] += 1
                     examples["indicators_not_in_schema"].append(f"{rule['id']}: {field} on {source.get('dataset')}")
@@ -149,7 +170,18 @@ def main():
         for key, values in examples.items():
             for value in values[:15]:
                 print(f"  {key}: {value}")
-    return 0
+    status = 0
+    for index, arg in enumerate(args):
+        if arg != "--max" or index + 1 >= len(args):
+            continue
+        name, _, limit = args[index + 1].partition("=")
+        if name not in counts or not limit.isdigit():
+            print(f"site_counts: bad --max {args[index + 1]!r}", file=sys.stderr)
+            return 2
+        if counts[name] > int(limit):
+            print(f"site_counts: {name} is {counts[name]}, above its limit {limit}", file=sys.stderr)
+            status = 1
+    return status
 
 
 if __name__ == "__main__":

@@ -1087,6 +1087,17 @@ impl Lowering<'_> {
                 }
                 ColumnSource::Derived(derived) => origin = *derived,
             }
+        } else if matches!(self.bindings.get(base), Some(Binding::Values(_) | Binding::Opaque)) {
+            // `let MaxFileOperations = 3; ... where MaxFileOperations == -1`: a scalar the query
+            // binds, not a column of any event; its definition is the `let`.
+            let definition = self
+                .analysis
+                .parameters
+                .iter()
+                .rev()
+                .find(|parameter| parameter.name == base)
+                .map_or(left.span, |parameter| parameter.span);
+            origin = FieldOrigin::Computed { definition };
         } else if let Some((unsuffixed, suffix)) = join_suffix(base)
             && !scope.joined.is_empty()
             && !scope.columns.is_closed()
@@ -1751,6 +1762,15 @@ mod tests {
             ]
         );
         assert_eq!(join.keys[1].span.slice(text), Some("OnPremSid"));
+    }
+
+    #[test]
+    fn a_let_scalar_compared_to_a_value_is_no_event_field() {
+        let text = "let MaxFileOperations = 3;\nDeviceFileEvents\n| where MaxFileOperations == -1 or FileName == \"a\"";
+        let analysis = analyze_one(text);
+        let predicates = predicates(&analysis);
+        assert!(predicates[0].origin.is_derived(), "{:?}", predicates[0]);
+        assert_eq!(predicates[1].origin, FieldOrigin::Event);
     }
 
     #[test]
