@@ -3,7 +3,9 @@
 
 use askama::Template;
 use detwiki_catalog::{Catalog, CatalogRule, Counts};
-use detwiki_ir::{Analysis, Family, JSON_VERSION, LineIndex, Metadata, Provenance, Rule, SourceInfo, Span};
+use detwiki_ir::{
+    Analysis, Family, JSON_VERSION, LineIndex, Metadata, ParameterKind, Provenance, Rule, SourceInfo, Span,
+};
 use serde::Serialize;
 
 use crate::markdown::{is_safe_link, render_markdown_with_base};
@@ -146,6 +148,10 @@ pub struct AnalysisView<'a> {
     pub heading: String,
     pub language: &'static str,
     pub parameters: Vec<ParameterView>,
+    /// The query as its engine ran it: every macro call written in it replaced by the macro's
+    /// expansion (SPL). `None` when the query calls no macro the source defines.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expanded: Option<String>,
     pub datasets: Vec<DatasetView>,
     pub stages: Vec<StageView>,
     pub output_fields: Vec<String>,
@@ -296,6 +302,40 @@ fn push_row(rows: &mut Vec<(&'static str, String)>, label: &'static str, value: 
     }
 }
 
+/// The query of `analysis` with each macro call written in `text` replaced by its expansion.
+///
+/// Engines list every call as a `macro` parameter, outermost call first, with the span of the
+/// call as written (the source-map contract of [`Analysis::macro_of`]); nested calls share their
+/// outer call's span. The first parameter at a span is therefore the call written in the text,
+/// and its value is the complete expansion. Unknown macros (no value) stay as written. `None`
+/// when no call was expanded.
+fn expanded_query(text: &str, analysis: &Analysis) -> Option<String> {
+    let mut calls: Vec<(Span, String)> = Vec::new();
+    for parameter in analysis.parameters.iter().filter(|parameter| parameter.kind == ParameterKind::Macro) {
+        if calls.iter().any(|(span, _)| span.contains(parameter.span) || parameter.span.contains(*span)) {
+            continue;
+        }
+        if !analysis.span.contains(parameter.span) {
+            continue;
+        }
+        let Some(expansion) = parameter.values.first().and_then(detwiki_ir::Value::literal_text) else { continue };
+        calls.push((parameter.span, expansion));
+    }
+    if calls.is_empty() {
+        return None;
+    }
+    calls.sort_by_key(|(span, _)| span.start);
+    let mut expanded = String::new();
+    let mut cursor = analysis.span.start as usize;
+    for (span, expansion) in &calls {
+        expanded.push_str(text.get(cursor..span.start as usize)?);
+        expanded.push_str(expansion);
+        cursor = span.end as usize;
+    }
+    expanded.push_str(text.get(cursor..analysis.span.end as usize)?);
+    Some(expanded)
+}
+
 fn slice_of(text: &str, span: Span) -> String {
     span.slice(text).map(str::to_owned).unwrap_or_default()
 }
@@ -425,6 +465,7 @@ pub fn rule_page<'a>(entry: &'a CatalogRule, root: String, generated: &str, sour
                         source: slice_of(text, parameter.span),
                     })
                     .collect(),
+                expanded: expanded_query(text, analysis),
                 datasets: analysis
                     .datasets
                     .iter()
@@ -675,5 +716,38 @@ pub fn home_page(catalog: &Catalog, vendor_alert_rules: &[usize], generated: &st
         sources: catalog.counts_by_source().into_iter().map(|(info, counts)| SourceView::new(info, counts)).collect(),
         languages,
         unattributed_skipped_files: catalog.unattributed_skipped(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use detwiki_ir::{Parameter, Value};
+
+    use super::*;
+
+    fn call(name: &str, span: Span, expansion: Option<&str>) -> Parameter {
+        Parameter {
+            name: name.to_owned(),
+            kind: ParameterKind::Macro,
+            values: expansion.map(Value::string).into_iter().collect(),
+            span,
+        }
+    }
+
+    #[test]
+    fn expanded_query_replaces_outermost_calls_and_keeps_unknown_ones() {
+        let text = "search: `proc(a)` x=1 | `unknown`\n";
+        let query = Span::from_usize(8, text.len() - 1);
+        let mut analysis = Analysis { span: query, ..Analysis::default() };
+        analysis.parameters = vec![
+            // A call's value is its complete expansion, nested calls included.
+            call("proc", Span::from_usize(8, 17), Some("index=main name=a")),
+            // The nested call shares its outer call's span and must not be spliced twice.
+            call("inner", Span::from_usize(8, 17), Some("index=main")),
+            call("unknown", Span::from_usize(24, 33), None),
+        ];
+        assert_eq!(expanded_query(text, &analysis).as_deref(), Some("index=main name=a x=1 | `unknown`"));
+        analysis.parameters.truncate(0);
+        assert_eq!(expanded_query(text, &analysis), None);
     }
 }

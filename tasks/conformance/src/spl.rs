@@ -70,7 +70,11 @@ pub fn run(arguments: &[String]) -> anyhow::Result<()> {
     text.push_str("# Reproduce: cargo run -p detwiki-conformance -- spl [--markdown DIR]\n\n");
     text.push_str(&format!("## {heading}\n"));
     text.push_str(&format!("searches (expanded): {total}\n"));
-    text.push_str(&format!("top-level commands agree: {agree}/{total} ({percent:.2}%)\n\n"));
+    text.push_str(&format!("top-level commands agree: {agree}/{total} ({percent:.2}%)\n"));
+    if markdown.is_some() {
+        text.push_str(&analysis_summary(&searches));
+    }
+    text.push('\n');
     text.push_str("## Disagreements\n");
     for disagreement in &disagreements {
         text.push_str(disagreement);
@@ -83,6 +87,26 @@ pub fn run(arguments: &[String]) -> anyhow::Result<()> {
     println!("detwiki split time (not in the snapshot): {:.1} ms", our_seconds * 1000.0);
     println!("written {}", path.display());
     Ok(())
+}
+
+/// Markdown from outside the corpus is also analysed in full (parse and lowering, no macros):
+/// how many fences, from how many files, and how many panicked or carry an error diagnostic.
+fn analysis_summary(searches: &[Search]) -> String {
+    let no_macros: BTreeMap<String, MacroDefinition> = BTreeMap::new();
+    let files: std::collections::BTreeSet<&str> =
+        searches.iter().map(|search| search.id.rsplit_once('#').map_or(search.id.as_str(), |(file, _)| file)).collect();
+    let (mut panics, mut with_errors) = (0usize, 0usize);
+    for search in searches {
+        match std::panic::catch_unwind(|| detwiki_spl::analyze(&search.expanded, &no_macros)) {
+            Ok(analysis) => with_errors += usize::from(analysis.has_errors()),
+            Err(_) => panics += 1,
+        }
+    }
+    format!(
+        "files with SPL fences: {}; fences analysed: {}; panics: {panics}; with an error diagnostic: {with_errors}\n",
+        files.len(),
+        searches.len()
+    )
 }
 
 /// Why two splits differ, from the known classes (checked in order); "unexplained" otherwise.
