@@ -262,6 +262,13 @@ pub struct RulePage<'a> {
     /// The description rendered from Markdown and sanitized.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description_html: Option<String>,
+    /// An Elastic rule's investigation guide (`note`), rendered from Markdown and sanitized like
+    /// the description (rule text is untrusted input).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub investigation_guide_html: Option<String>,
+    /// An Elastic rule's `setup` (what to enable so the rule has data), rendered the same way.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub setup_html: Option<String>,
     pub provenance: &'a Provenance,
     #[serde(skip)]
     pub permalink: Option<Link>,
@@ -530,6 +537,7 @@ pub fn rule_page<'a>(entry: &'a CatalogRule, root: String, generated: &str, sour
         extra: metadata
             .extra
             .iter()
+            .filter(|(key, _)| !RENDERED_EXTRA.contains(&key.as_str()))
             .map(|(key, value)| (key.clone(), serde_json::to_string(value).unwrap_or_default()))
             .collect(),
         description_html: metadata
@@ -537,6 +545,8 @@ pub fn rule_page<'a>(entry: &'a CatalogRule, root: String, generated: &str, sour
             .as_deref()
             .filter(|description| !description.trim().is_empty())
             .map(|description| render_markdown_with_base(description, rule.provenance.permalink.as_deref())),
+        investigation_guide_html: extra_markdown(metadata, "note", rule.provenance.permalink.as_deref()),
+        setup_html: extra_markdown(metadata, "setup", rule.provenance.permalink.as_deref()),
         provenance: &rule.provenance,
         permalink: rule.provenance.permalink.as_deref().map(Link::new),
         source_folder,
@@ -558,6 +568,17 @@ pub fn rule_page<'a>(entry: &'a CatalogRule, root: String, generated: &str, sour
             .collect(),
         catalog: None,
     }
+}
+
+/// Keys of `Metadata::extra` the page renders as sections of their own, so they are not repeated
+/// as raw text under "Other fields".
+const RENDERED_EXTRA: &[&str] = &["note", "setup"];
+
+/// A Markdown text kept in `Metadata::extra` (Elastic `note`, `setup`), rendered and sanitized;
+/// `None` when absent, empty or not a string.
+fn extra_markdown(metadata: &Metadata, key: &str, permalink: Option<&str>) -> Option<String> {
+    let text = metadata.extra.get(key)?.as_str()?;
+    (!text.trim().is_empty()).then(|| render_markdown_with_base(text, permalink))
 }
 
 // ---------------------------------------------------------------------------------------------
