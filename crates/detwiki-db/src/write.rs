@@ -91,10 +91,6 @@ fn fill(transaction: &Transaction<'_>, input: &WriteInput<'_>) -> Result<(), DbE
         writer.rule(key, entry, facts, &page)?;
         writer.analyses(key, entry)?;
         writer.facts(key, facts)?;
-        for link in &entry.links {
-            let target = link.position.map(|position| position as i64);
-            writer.link.execute(params![key, link.kind.as_str(), link.target, target])?;
-        }
         let text = RuleView::new(catalog, input.index, position)
             .map(|view| rule_text(catalog, position, &view))
             .unwrap_or_default();
@@ -103,6 +99,13 @@ fn fill(transaction: &Transaction<'_>, input: &WriteInput<'_>) -> Result<(), DbE
             .map(|value| value.to_string())
             .unwrap_or_default();
         writer.document.execute(params![key, compress(&text)?, compress(&twin)?])?;
+    }
+    // Links and findings after every rule: a link's target may be a later rule.
+    for (position, entry) in catalog.rules.iter().enumerate() {
+        for link in &entry.links {
+            let target = link.position.map(|target| target as i64);
+            writer.link.execute(params![position as i64, link.kind.as_str(), link.target, target])?;
+        }
     }
     for finding in input.findings {
         let Some(key) = keys.get(finding.rule.as_str()) else { continue };
