@@ -84,6 +84,7 @@ fn fill(transaction: &Transaction<'_>, input: &WriteInput<'_>) -> Result<(), DbE
         catalog.rules.iter().enumerate().map(|(position, entry)| (entry.rule.id.as_str(), position as i64)).collect();
     let (folders, _) = detwiki_site::assign_folders(catalog.rules.iter().map(|entry| entry.rule.id.as_str()));
     let mut writer = RuleWriter::new(transaction)?;
+    let mut relations = Vec::new();
     for (position, entry) in catalog.rules.iter().enumerate() {
         let Some(facts) = input.index.facts.get(position) else { continue };
         let key = position as i64;
@@ -91,10 +92,6 @@ fn fill(transaction: &Transaction<'_>, input: &WriteInput<'_>) -> Result<(), DbE
         writer.rule(key, entry, facts, &page)?;
         writer.analyses(key, entry)?;
         writer.facts(key, facts)?;
-        for link in &entry.links {
-            let target = link.position.map(|position| position as i64);
-            writer.link.execute(params![key, link.kind.as_str(), link.target, target])?;
-        }
         let view = RuleView::new(catalog, input.index, position);
         let text = view.as_ref().map(|view| rule_text(catalog, position, view)).unwrap_or_default();
         let twin = detwiki_site::rule_twin_json(catalog, input.index, position)
@@ -105,7 +102,18 @@ fn fill(transaction: &Transaction<'_>, input: &WriteInput<'_>) -> Result<(), DbE
         // The computed relations, as the rule's page lists them (declared ones are in `links`).
         for related in view.map(|view| view.related).unwrap_or_default() {
             let (Some(score), Some(other)) = (related.score, related.position) else { continue };
-            writer.related.execute(params![key, other as i64, related.kind, score.value(), related.reason])?;
+            relations.push((key, other as i64, related.kind, score.value(), related.reason));
+        }
+    }
+    // Relations after every rule, like links: the other rule may be a later one.
+    for (key, other, kind, score, reason) in relations {
+        writer.related.execute(params![key, other, kind, score, reason])?;
+    }
+    // Links and findings after every rule: a link's target may be a later rule.
+    for (position, entry) in catalog.rules.iter().enumerate() {
+        for link in &entry.links {
+            let target = link.position.map(|target| target as i64);
+            writer.link.execute(params![position as i64, link.kind.as_str(), link.target, target])?;
         }
     }
     for finding in input.findings {

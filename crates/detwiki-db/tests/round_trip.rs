@@ -66,12 +66,16 @@ fn stored_documents_read_back_and_two_writes_are_identical() {
     assert!(std::fs::read(&path).unwrap() == std::fs::read(second).unwrap(), "two writes differ");
 
     let db = CatalogDb::open(&path).unwrap();
-    let Resolved::One(rule) = db.resolve("demo-kql/msiexec-remote-package-network").unwrap() else {
+    let position = catalog
+        .rules
+        .iter()
+        .position(|entry| entry.rule.provenance.path.ends_with("kql/msiexec-remote-package-network.md"))
+        .expect("the demo KQL msiexec rule");
+    let Resolved::One(rule) = db.resolve(&catalog.rules[position].rule.id).unwrap() else {
         panic!("the demo KQL msiexec rule resolves by id");
     };
     let (text, twin) = db.documents(&rule).unwrap().expect("stored documents");
     assert!(text.contains("T1218.007"), "{text}");
-    let position = catalog.rules.iter().position(|entry| entry.rule.id == rule.id).unwrap();
     let expected: serde_json::Value =
         serde_json::from_str(&detwiki_site::rule_twin_json(&catalog, &index, position).unwrap()).unwrap();
     assert_eq!(serde_json::from_str::<serde_json::Value>(&twin).unwrap(), expected);
