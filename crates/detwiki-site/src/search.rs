@@ -337,8 +337,8 @@ pub fn facets(records: &[SearchRecord]) -> Vec<Facet> {
         .filter_map(|(name, label)| {
             let values = counts.remove(name)?;
             Some(Facet {
-                name: *name,
-                label: *label,
+                name,
+                label,
                 values: values
                     .into_iter()
                     .map(|(value, count)| FacetValue { value: value.to_owned(), count })
