@@ -51,8 +51,8 @@ mod paths;
 mod render;
 mod reports;
 mod sarif;
-mod site_files;
 mod search;
+mod site_files;
 
 use std::collections::HashMap;
 use std::fs;

@@ -42,9 +42,8 @@ pub fn run(args: &ServeArgs) -> Outcome {
         message!("serving {} at http://{bound}/ (Ctrl-C stops)", args.dir.display());
         // A missing path gets the site's own 404 page (with status 404), as on a static host.
         let pages = ServeDir::new(&args.dir).not_found_service(ServeFile::new(args.dir.join("404.html")));
-        let app = axum::Router::new()
-            .fallback_service(pages)
-            .layer(axum::middleware::map_response(add_security_headers));
+        let app =
+            axum::Router::new().fallback_service(pages).layer(axum::middleware::map_response(add_security_headers));
         match axum::serve(listener, app).await {
             Ok(()) => Outcome::Success,
             Err(error) => {
