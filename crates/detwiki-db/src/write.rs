@@ -94,7 +94,7 @@ fn fill(transaction: &Transaction<'_>, input: &WriteInput<'_>) -> Result<(), DbE
         writer.facts(key, facts)?;
         let view = RuleView::new(catalog, input.index, position);
         let text = view.as_ref().map(|view| rule_text(catalog, position, view)).unwrap_or_default();
-        let twin = detwiki_site::rule_twin_json(catalog, input.index, position)
+        let twin = detwiki_site::rule_twin_json(catalog, input.index, position, &folders)
             .and_then(|pretty| serde_json::from_str::<serde_json::Value>(&pretty).ok())
             .map(|value| value.to_string())
             .unwrap_or_default();

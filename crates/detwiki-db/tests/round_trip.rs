@@ -75,9 +75,10 @@ fn stored_documents_read_back_and_two_writes_are_identical() {
         panic!("the demo KQL msiexec rule resolves by id");
     };
     let (text, twin) = db.documents(&rule).unwrap().expect("stored documents");
+    let (folders, _) = detwiki_site::assign_folders(catalog.rules.iter().map(|entry| entry.rule.id.as_str()));
     assert!(text.contains("T1218.007"), "{text}");
     let expected: serde_json::Value =
-        serde_json::from_str(&detwiki_site::rule_twin_json(&catalog, &index, position).unwrap()).unwrap();
+        serde_json::from_str(&detwiki_site::rule_twin_json(&catalog, &index, position, &folders).unwrap()).unwrap();
     assert_eq!(serde_json::from_str::<serde_json::Value>(&twin).unwrap(), expected);
     let mut twins = 0;
     db.for_each_twin(|_| {

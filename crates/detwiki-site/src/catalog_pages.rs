@@ -808,12 +808,33 @@ impl CatalogPages<'_> {
     }
 }
 
+/// The catalog view of the rule at `position`, with the page path of every linked or related
+/// rule (`folders` from [`crate::assign_folders`], in catalog order).
+pub(crate) fn placed_rule_view(
+    catalog: &Catalog,
+    index: &CatalogIndex,
+    position: usize,
+    folders: &[String],
+) -> Option<detwiki_catalog::RuleView> {
+    let mut view = detwiki_catalog::RuleView::new(catalog, index, position)?;
+    let page_of =
+        |other: Option<usize>| other.and_then(|other| folders.get(other)).map(|folder| format!("rules/{folder}/"));
+    for link in &mut view.links {
+        link.path = page_of(link.position);
+    }
+    for related in &mut view.related {
+        related.path = page_of(related.position);
+    }
+    Some(view)
+}
+
 /// The JSON twin of the rule page at `position` in `catalog.rules`, byte for byte what the site
-/// writes as its `index.json` (`detwiki show --json` prints it). `None` when out of range.
-pub fn rule_twin_json(catalog: &Catalog, index: &CatalogIndex, position: usize) -> Option<String> {
+/// writes as its `index.json` (`detwiki show --json` prints it). `folders` are the rules' page
+/// folders from [`crate::assign_folders`], in catalog order. `None` when out of range.
+pub fn rule_twin_json(catalog: &Catalog, index: &CatalogIndex, position: usize, folders: &[String]) -> Option<String> {
     let entry = catalog.rules.get(position)?;
     let mut page = crate::pages::rule_page(entry, String::new(), "", String::new());
-    page.catalog = detwiki_catalog::RuleView::new(catalog, index, position);
+    page.catalog = placed_rule_view(catalog, index, position, folders);
     let mut json = serde_json::to_string_pretty(&page).ok()?;
     json.push('\n');
     Some(json)

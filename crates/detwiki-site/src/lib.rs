@@ -301,16 +301,7 @@ fn write_site(
         let depth = 1 + folder.split('/').count();
         let source_anchor = slugs.get(entry.rule.provenance.source.as_str()).copied().unwrap_or_default().to_owned();
         let mut page = pages::rule_page(entry, paths::root_from_depth(depth), generated, source_anchor);
-        page.catalog = detwiki_catalog::RuleView::new(catalog, &index, position);
-        if let Some(view) = &mut page.catalog {
-            for link in &mut view.links {
-                link.path = link.position.and_then(|other| folders.get(other)).map(|folder| format!("rules/{folder}/"));
-            }
-            for related in &mut view.related {
-                related.path =
-                    related.position.and_then(|other| folders.get(other)).map(|folder| format!("rules/{folder}/"));
-            }
-        }
+        page.catalog = catalog_pages::placed_rule_view(catalog, &index, position, &folders);
         let folder = root.join("rules").join(folder);
         let mut html = render_page(&page, &entry.rule.id)?;
         if html.len() > pages::PAGE_BUDGET_BYTES {
