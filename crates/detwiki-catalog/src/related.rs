@@ -646,6 +646,10 @@ fn keep_best(found: &mut Vec<RelatedRule>, taken: &mut [u32], stamp: u32, out: &
     for related in found.iter() {
         taken[related.other] = stamp;
     }
+    // A candidate reached through several postings lists is found once per list, with the same
+    // score: keep one entry per rule.
+    found.sort_by_key(|related| related.other);
+    found.dedup_by_key(|related| related.other);
     found.sort_by(|left, right| {
         right
             .score
