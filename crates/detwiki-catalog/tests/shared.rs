@@ -80,17 +80,18 @@ fn seed_rule_from_its_file() {
             .unwrap_or_else(|| format!("missing row: {:#?}", view.event_coverage))
     };
     assert_eq!(fit("DeviceNetworkEvents", "DeviceNetworkEvents", "any"), "full");
-    assert!(
-        fit("DeviceNetworkEvents", "Sysmon", "3")
-            .starts_with("partial: no parent_process_name; correlate with Sysmon 1")
-    );
-    assert!(
-        fit("DeviceNetworkEvents", "Security", "5156")
-            .starts_with("partial: no parent_process_name; correlate with Security 4688")
-    );
+    // The join on the parent's id and creation time needs those fields too (join keys count in fit).
+    assert!(fit("DeviceNetworkEvents", "Sysmon", "3").starts_with(
+        "partial: no parent_process_creation_time, no parent_process_id, no parent_process_name; correlate with Sysmon 1"
+    ));
+    let security = fit("DeviceNetworkEvents", "Security", "5156");
+    assert!(security.starts_with("partial: no parent_process_creation_time"), "{security}");
+    assert!(security.contains("no parent_process_name; correlate with Security 4688"), "{security}");
     assert_eq!(fit("DeviceProcessEvents", "DeviceProcessEvents", "any"), "full");
-    assert_eq!(fit("DeviceProcessEvents", "Sysmon", "1"), "full");
-    assert!(fit("DeviceProcessEvents", "Security", "4688").starts_with("partial: no parent_process_command_line"));
+    // Sysmon 1 has no parent creation time, which the join's key needs.
+    assert_eq!(fit("DeviceProcessEvents", "Sysmon", "1"), "partial: no parent_process_creation_time");
+    let security = fit("DeviceProcessEvents", "Security", "4688");
+    assert!(security.contains("no parent_process_command_line"), "{security}");
 
     let rows: Vec<String> =
         view.indicators.iter().map(|row| format!("{} {} {}", row.field, row.kind, row.value)).collect();
