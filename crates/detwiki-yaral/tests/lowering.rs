@@ -122,3 +122,21 @@ fn demo_msiexec_regex_is_kept_faithfully() {
     assert_eq!(path.dataset, Some(0));
     assert!(analysis.stages.iter().any(|stage| stage.kind == "join" && stage.aggregation_keys == ["$host"]));
 }
+
+/// Google's metrics functions take named arguments (`period:1d`, `target.user.userid: $user`, `field: *`), and a
+/// hop window may name its step (`over 10m every 5m`): both read without diagnostics, and the outcome keeps its
+/// aggregate with the function's placeholder argument.
+#[test]
+fn metrics_named_arguments_and_window_steps() {
+    let text = "rule r {\n events:\n  $e.target.user.userid = $user\n match:\n  $user over 10m every 5m\n \
+                outcome:\n  $days = max(metrics.auth_attempts_total( // baseline\n    period:1d, window:30d,\n    \
+                metric:event_count_sum, agg:num_metric_periods,\n    target.user.userid: $user,\n    \
+                principal.ip_geo_artifact.location.country_or_region: *\n  ))\n condition:\n  $e and $days > 5\n}\n";
+    let analyses = detwiki_yaral::analyze(text);
+    assert!(analyses[0].diagnostics.is_empty(), "{:?}", analyses[0].diagnostics);
+    let summary = detwiki_yaral::summarize(text, &detwiki_yaral::parse(text).file);
+    assert!(summary.functions.contains("metrics.auth_attempts_total"), "{:?}", summary.functions);
+    let broken =
+        detwiki_yaral::analyze("rule r {\n events:\n  $e.x = 1\n match:\n  $e over 10m every\n condition:\n  $e\n}\n");
+    assert!(broken[0].diagnostics.iter().any(|diagnostic| diagnostic.message.contains("duration")));
+}

@@ -292,6 +292,26 @@ impl Parser<'_> {
         }
     }
 
+    /// Skips the name of a named argument (`period:`, `target.user.userid:` in the `metrics.*` functions); the
+    /// value stays a positional argument, which is all lowering and the leaf summary read.
+    /// Says whether there was one.
+    fn skip_argument_name(&mut self) -> bool {
+        let mut ahead = 0;
+        while self.nth(ahead).kind == TokenKind::Ident {
+            match self.nth(ahead + 1).kind {
+                TokenKind::Colon => {
+                    for _ in 0..ahead + 2 {
+                        self.bump();
+                    }
+                    return true;
+                }
+                TokenKind::Dot => ahead += 2,
+                _ => return false,
+            }
+        }
+        false
+    }
+
     /// A bare word (`true`, `null`, an enum constant) or a call (`re.regex(...)`, `max(...)`).
     fn name_or_call(&mut self) -> Expr {
         let first = self.bump();
@@ -318,7 +338,15 @@ impl Parser<'_> {
         if self.eat(TokenKind::RightParen).is_none() {
             loop {
                 let before = self.position;
-                arguments.push(self.expression());
+                let named = self.skip_argument_name();
+                let star = self.current();
+                if named && star.kind == TokenKind::Star {
+                    // `field: *` in a metrics filter: any value.
+                    self.bump();
+                    arguments.push(Expr { kind: ExprKind::Name("*".to_owned()), span: star.span });
+                } else {
+                    arguments.push(self.expression());
+                }
                 if self.eat(TokenKind::Comma).is_some() {
                     continue;
                 }

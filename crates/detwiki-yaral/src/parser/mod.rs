@@ -335,6 +335,13 @@ impl<'a> Parser<'a> {
                 Some(token) => section.window = Some((self.text_of(token).to_owned(), token.span)),
                 None => self.error_expected("a duration such as `10m`"),
             }
+            // A hop window may name its step after the size: `over 10m every 5m`.
+            if self.at_word("every") {
+                self.bump();
+                if self.eat(TokenKind::Duration).is_none() {
+                    self.error_expected("a duration such as `5m`");
+                }
+            }
             if self.at_word("before") || self.at_word("after") {
                 self.bump();
                 if self.eat(TokenKind::Variable).is_none() {
