@@ -65,6 +65,19 @@ fn demo_catalog_has_pages_in_all_five_languages() {
     assert!(page.contains("Defender XDR") && page.contains("Sentinel"));
     assert!(page.contains("T1218.007"));
 
+    // The msiexec name indicator joins the five languages: the YARA-L rule reaches it through its path regex
+    // (`\\msiexec\.exe$`, read like Sigma's `endswith '\msiexec.exe'`).
+    let indicators = out.join("indicators/process_name/eq");
+    let msiexec = std::fs::read_dir(&indicators)
+        .unwrap()
+        .flatten()
+        .find(|entry| entry.file_name().to_string_lossy().starts_with("msiexec.exe-"))
+        .expect("the msiexec.exe name indicator has a page");
+    let indicator = read_json(&msiexec.path().join("index.json"));
+    for family in ["kusto", "sigma", "elastic", "splunk", "yaral"] {
+        assert!(indicator["by_family"][family].as_u64() >= Some(1), "no {family} rule on msiexec.exe: {indicator}");
+    }
+
     // No page links to a page that does not exist.
     let (checked, broken) = broken_links(&out);
     assert!(checked > 500, "only {checked} links found: the link check is not reading the pages");
