@@ -9,7 +9,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
 use askama::Template;
-use detwiki_catalog::{Catalog, CatalogIndex, Finding, FindingSeverity, catalog_findings, check_info, slug};
+use detwiki_catalog::{
+    Catalog, CatalogIndex, CoverageInput, Finding, FindingSeverity, TechniqueCoverage, attack_coverage,
+    catalog_findings, check_info, slug,
+};
 use detwiki_ir::{Family, JSON_VERSION, LineIndex};
 use detwiki_knowledge::Knowledge;
 use serde::Serialize;
@@ -123,6 +126,9 @@ pub struct CoverageColumn {
     pub rules: u64,
     /// Of those, rules with at least one tactic.
     pub tagged: u64,
+    /// Active techniques and sub-techniques with at least one of its detections (what `detwiki coverage`
+    /// reports as covered for the same subset).
+    pub techniques_covered: u64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -130,6 +136,8 @@ pub struct CoverageTable {
     pub facet: &'static str,
     pub columns: Vec<CoverageColumn>,
     pub rows: Vec<CoverageRow>,
+    /// Active techniques and sub-techniques of the release (the denominator of `techniques_covered`).
+    pub release_techniques: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Template)]
@@ -334,7 +342,9 @@ impl Reports<'_> {
         Ok(1)
     }
 
-    /// Tactics against the given columns (value, name, matrix page, rules).
+    /// Tactics against the given columns (value, name, matrix page, rules). The technique counts come from
+    /// [`attack_coverage`], the computation `detwiki coverage` and its Navigator layer use, so the page and the
+    /// command agree; rule counts per tactic follow the rules' tactic rows (the tactic browse lists).
     fn coverage_table(
         &self,
         facet: &'static str,
@@ -342,6 +352,25 @@ impl Reports<'_> {
     ) -> CoverageTable {
         let attack = self.knowledge.attack();
         let detection = |position: &usize| self.index.facts.get(*position).is_some_and(|f| f.vendor_alerts.is_none());
+        // Per column: the techniques its detections cover, as `coverage` computes them.
+        let covered: Vec<Vec<TechniqueCoverage>> = columns
+            .iter()
+            .map(|(_, _, _, positions)| {
+                let inputs: Vec<CoverageInput<'_>> = positions
+                    .iter()
+                    .filter(|position| detection(position))
+                    .map(|position| CoverageInput {
+                        rule: &self.catalog.rules[*position].rule.id,
+                        techniques: &self.index.facts[*position].attack.technique_ids,
+                        firing: None,
+                    })
+                    .collect();
+                attack_coverage(attack, &inputs, false)
+                    .into_iter()
+                    .filter(|technique| !technique.rules.is_empty())
+                    .collect()
+            })
+            .collect();
         let rows = attack
             .tactics()
             .iter()
@@ -355,22 +384,21 @@ impl Reports<'_> {
                     .count() as u64;
                 let cells = columns
                     .iter()
-                    .map(|(_, _, _, positions)| {
-                        let mut rules = 0;
-                        let mut techniques = BTreeSet::new();
-                        for position in positions.iter().filter(|position| detection(position)) {
-                            let Some(row) =
-                                self.index.facts[*position].attack.rows.iter().find(|row| row.tactic_id == tactic.id)
-                            else {
-                                continue;
-                            };
-                            rules += 1;
-                            for technique in &row.techniques {
-                                // Sub-techniques count for their parent, as in the matrix.
-                                let parent = technique.id.split('.').next().unwrap_or(&technique.id);
-                                techniques.insert(parent.to_owned());
-                            }
-                        }
+                    .zip(&covered)
+                    .map(|((_, _, _, positions), covered)| {
+                        let rules = positions
+                            .iter()
+                            .filter(|position| detection(position))
+                            .filter(|position| {
+                                self.index.facts[**position].attack.rows.iter().any(|row| row.tactic_id == tactic.id)
+                            })
+                            .count() as u64;
+                        // Sub-techniques count for their parent, as in the matrix.
+                        let techniques: BTreeSet<&str> = covered
+                            .iter()
+                            .filter(|technique| technique.tactics.contains(&tactic.short_name))
+                            .map(|technique| technique.id.split('.').next().unwrap_or(&technique.id))
+                            .collect();
                         CoverageCell { rules, techniques: techniques.len() as u64 }
                     })
                     .collect();
@@ -393,14 +421,23 @@ impl Reports<'_> {
             .collect();
         let columns = columns
             .into_iter()
-            .map(|(value, name, matrix, positions)| {
+            .zip(&covered)
+            .map(|((value, name, matrix, positions), covered)| {
                 let detections: Vec<usize> = positions.into_iter().filter(detection).collect();
                 let tagged =
                     detections.iter().filter(|position| !self.index.facts[**position].attack.rows.is_empty()).count()
                         as u64;
-                CoverageColumn { value, name, matrix, rules: detections.len() as u64, tagged }
+                CoverageColumn {
+                    value,
+                    name,
+                    matrix,
+                    rules: detections.len() as u64,
+                    tagged,
+                    techniques_covered: covered.len() as u64,
+                }
             })
             .collect();
-        CoverageTable { facet, columns, rows }
+        let release_techniques = attack.techniques().iter().filter(|technique| technique.is_active()).count() as u64;
+        CoverageTable { facet, columns, rows, release_techniques }
     }
 }

@@ -184,6 +184,26 @@ fn demo_report_pages_sitemap_and_404() {
             assert_eq!(covered > 0, column["tagged"].as_u64().unwrap() > 0, "{column}");
         }
     }
+    // The page counts techniques as `detwiki coverage` does for the same language.
+    for column in tables[0]["columns"].as_array().unwrap() {
+        let language = column["value"].as_str().unwrap();
+        let output = detwiki(
+            temp.path(),
+            &["coverage", "--catalog", site.join("catalog.sqlite").to_str().unwrap(), "--language", language, "--json"],
+        );
+        assert!(output.status.success(), "{}", text(&output.stderr));
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        let covered = report["techniques"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|t| !t["rules"].as_array().unwrap().is_empty())
+            .count();
+        assert_eq!(column["techniques_covered"].as_u64(), Some(covered as u64), "{language}");
+    }
+    assert!(
+        tables[0]["columns"].as_array().unwrap().iter().any(|column| column["techniques_covered"].as_u64() > Some(0))
+    );
     let kusto = read_json(&site.join("attack/language/kusto/index.json"));
     let all = read_json(&site.join("attack/index.json"));
     let count = |matrix: &serde_json::Value, id: &str| {
