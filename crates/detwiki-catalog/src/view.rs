@@ -365,23 +365,38 @@ fn exclusions(entry: &CatalogRule) -> Vec<ExclusionView> {
             };
             // Conjuncts made only of opaque parts (a Sigma condition's `not filter` naming
             // identifiers listed as their own stages) add nothing a reader can act on.
-            let conditions: Vec<String> = if stage.negated {
-                vec![expr_text(tree)]
+            let conditions: Vec<(String, Option<String>)> = if stage.negated {
+                vec![(expr_text(tree), dataset.clone())]
             } else {
-                tree.exclusions().into_iter().filter(|conjunct| has_predicate(conjunct)).map(positive_text).collect()
+                tree.exclusions()
+                    .into_iter()
+                    .filter(|conjunct| has_predicate(conjunct))
+                    .map(|conjunct| {
+                        // A conjunct on a joined table's columns (`where not(Department in ...)` after a
+                        // join with IdentityInfo) belongs to that table, not to the pipeline's.
+                        let own = single_dataset(conjunct).and_then(|index| query.analysis.datasets.get(index));
+                        (positive_text(conjunct), own.map(|d| d.name.clone()).or_else(|| dataset.clone()))
+                    })
+                    .collect()
             };
-            for condition in conditions {
-                out.push(ExclusionView {
-                    analysis,
-                    stage: name.clone(),
-                    dataset: dataset.clone(),
-                    condition,
-                    from_rule: None,
-                });
+            for (condition, dataset) in conditions {
+                out.push(ExclusionView { analysis, stage: name.clone(), dataset, condition, from_rule: None });
             }
         }
     }
     out
+}
+
+/// The one dataset every predicate of `expr` names, if they all name the same one.
+fn single_dataset(expr: &Expr) -> Option<usize> {
+    let mut datasets = BTreeSet::new();
+    expr.for_each_predicate(&mut |predicate, _| {
+        datasets.insert(predicate.dataset);
+    });
+    match datasets.into_iter().collect::<Vec<_>>().as_slice() {
+        [Some(index)] => Some(*index),
+        _ => None,
+    }
 }
 
 /// The rules that name the rule at `position`, with the link each one makes.
