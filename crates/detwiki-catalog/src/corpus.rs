@@ -124,7 +124,8 @@ pub struct CatalogIndex {
 impl CatalogIndex {
     /// Computes every rule's facts (in parallel) and the indices.
     pub fn build(catalog: &Catalog, knowledge: &Knowledge) -> CatalogIndex {
-        let facts: Vec<RuleFacts> = catalog.rules.par_iter().map(|entry| rule_facts(knowledge, entry)).collect();
+        let mut facts: Vec<RuleFacts> = catalog.rules.par_iter().map(|entry| rule_facts(knowledge, entry)).collect();
+        correlation_coverage(catalog, knowledge, &mut facts);
         let families = catalog.rules.iter().map(|entry| entry.rule.family).collect();
         let mut index = CatalogIndex { families, ..CatalogIndex::default() };
         for (referrer, entry) in catalog.rules.iter().enumerate() {
@@ -215,6 +216,40 @@ impl CatalogIndex {
             }
         }
         counts
+    }
+}
+
+/// Gives each Sigma correlation rule the event coverage of the rules it correlates, with its `group-by` fields
+/// counted in their fit ([`crate::coverage::correlated_rows`]). Rules it names that are not in the catalog add
+/// nothing.
+fn correlation_coverage(catalog: &Catalog, knowledge: &Knowledge, facts: &mut [RuleFacts]) {
+    for (position, entry) in catalog.rules.iter().enumerate() {
+        let targets: Vec<usize> = entry
+            .links
+            .iter()
+            .filter(|link| link.kind == crate::LinkKind::Correlation)
+            .filter_map(|link| link.position)
+            .filter(|target| *target != position)
+            .collect();
+        if targets.is_empty() || !facts[position].coverage.is_empty() {
+            continue;
+        }
+        let keys: Vec<detwiki_ir::KeyField> = entry
+            .analyses
+            .iter()
+            .flat_map(|query| query.analysis.stages.iter())
+            .filter(|stage| stage.kind == "correlation")
+            .flat_map(|stage| stage.keys.iter().cloned())
+            .collect();
+        let inputs: Vec<(&str, detwiki_ir::Family, &[CoverageRow])> = targets
+            .iter()
+            .map(|target| {
+                let rule = &catalog.rules[*target].rule;
+                (rule.metadata.title.as_deref().unwrap_or(&rule.id), rule.family, facts[*target].coverage.as_slice())
+            })
+            .collect();
+        let rows = crate::coverage::correlated_rows(knowledge, &keys, &inputs);
+        facts[position].coverage = rows;
     }
 }
 

@@ -330,3 +330,43 @@ pub fn role_text(role: DatasetRole) -> &'static str {
         DatasetRole::DataModel => "data model",
     }
 }
+
+/// The rows of a Sigma correlation rule: its own query names no dataset, so it reads the events of the rules it
+/// correlates (`targets`: each one's title and rows), and those events must also carry the `group-by` fields
+/// (`keys`, the correlation stage's keys): a field an event lacks makes its fit partial, as a join key does.
+/// Rows name the correlated rule in `why`.
+pub fn correlated_rows(
+    knowledge: &Knowledge,
+    keys: &[detwiki_ir::KeyField],
+    targets: &[(&str, Family, &[CoverageRow])],
+) -> Vec<CoverageRow> {
+    let mut rows = Vec::new();
+    for (title, family, target_rows) in targets {
+        for row in *target_rows {
+            let group: Vec<String> = keys
+                .iter()
+                .filter_map(|key| knowledge.canonical_field(*family, &row.dataset, &key.field).map(str::to_owned))
+                .collect();
+            let group_refs: Vec<&str> = group.iter().map(String::as_str).collect();
+            let fit = match (knowledge.event_fit(&row.provider, &row.event, &group_refs), &row.fit) {
+                (_, Fit::Unknown) | (Fit::Full | Fit::Unknown, _) => row.fit.clone(),
+                (Fit::Partial { missing, correlate_with }, Fit::Full) => Fit::Partial { missing, correlate_with },
+                (Fit::Partial { missing, .. }, Fit::Partial { missing: before, correlate_with }) => {
+                    let all: BTreeSet<String> = before.iter().cloned().chain(missing).collect();
+                    Fit::Partial { missing: all.into_iter().collect(), correlate_with: correlate_with.clone() }
+                }
+            };
+            let mut fields_read: BTreeSet<String> = row.fields_read.iter().cloned().collect();
+            fields_read.extend(group);
+            rows.push(CoverageRow {
+                analysis: 0,
+                why: format!("correlated rule \"{title}\": {}", row.why),
+                fields_read: fields_read.into_iter().collect(),
+                fit,
+                variants: Vec::new(),
+                ..row.clone()
+            });
+        }
+    }
+    rows
+}
