@@ -8,7 +8,7 @@ use detwiki_ir::{Diagnostic, Span};
 
 use crate::ast::*;
 use crate::diagnostics;
-use crate::lexer::{Mode, Token, TokenKind, tokenize, unquote};
+use crate::lexer::{Mode, Token, TokenKind, first_token, tokenize, unquote};
 
 /// Nested expressions and subsearches deeper than this are skipped with a diagnostic.
 pub const MAX_DEPTH: usize = 100;
@@ -97,9 +97,7 @@ impl<'a> Parser<'a> {
         self.depth += 1;
         let segments = self.segments(start, end);
         for (position, (segment_start, segment_end, piped)) in segments.iter().copied().enumerate() {
-            let mut scratch = Vec::new();
-            let probe = tokenize(self.source, segment_start, segment_end, Mode::Search, &mut scratch);
-            let Some(first) = probe.first().copied() else {
+            let Some(first) = first_token(self.source, segment_start, segment_end) else {
                 if piped {
                     self.diagnostics.push(diagnostics::empty_command(Span::from_usize(
                         segment_start.saturating_sub(1),
