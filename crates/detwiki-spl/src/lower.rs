@@ -867,4 +867,20 @@ mod tests {
         assert!(data_models("| from inputlookup:hosts.csv | table host").is_empty());
         assert!(data_models("| datamodel").is_empty());
     }
+
+    /// Found in public hunting notes: both are valid Splunk and must not be errors.
+    #[test]
+    fn aggregate_names_and_macros_between_assignments_are_not_errors() {
+        let renamed = crate::analyze(
+            "| tstats count(Authentication.src) FROM datamodel=Authentication BY Authentication.src \
+             | rename count(Authentication.src) AS failures, Authentication.* as * | where failures>100",
+            &BTreeMap::new(),
+        );
+        assert!(!renamed.has_errors(), "{:?}", renamed.diagnostics);
+        let threshold = renamed.stages.iter().find(|stage| stage.kind == "where").expect("a where stage");
+        assert!(!threshold.thresholds.is_empty(), "`failures` is the renamed aggregate: {threshold:?}");
+        let with_macro =
+            crate::analyze("index=a | eval a=1,\n b=2\n`enrich`\n`give_time`\n| table a b", &BTreeMap::new());
+        assert!(!with_macro.has_errors(), "{:?}", with_macro.diagnostics);
+    }
 }

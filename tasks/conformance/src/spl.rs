@@ -141,17 +141,26 @@ fn analysis_summary(searches: &[Search]) -> String {
     let no_macros: BTreeMap<String, MacroDefinition> = BTreeMap::new();
     let files: std::collections::BTreeSet<&str> =
         searches.iter().map(|search| search.id.rsplit_once('#').map_or(search.id.as_str(), |(file, _)| file)).collect();
-    let (mut panics, mut with_errors) = (0usize, 0usize);
+    let (mut panics, mut with_errors) = (0usize, Vec::new());
     for search in searches {
         match std::panic::catch_unwind(|| detwiki_spl::analyze(&search.expanded, &no_macros)) {
-            Ok(analysis) => with_errors += usize::from(analysis.has_errors()),
+            Ok(analysis) => {
+                if let Some(error) = analysis.diagnostics.iter().find(|diagnostic| diagnostic.is_error()) {
+                    with_errors.push(format!(
+                        "- {}: {} at bytes {}..{}: {}\n",
+                        search.id, error.code, error.span.start, error.span.end, error.message
+                    ));
+                }
+            }
             Err(_) => panics += 1,
         }
     }
     format!(
-        "files with SPL fences: {}; fences analysed: {}; panics: {panics}; with an error diagnostic: {with_errors}\n",
+        "files with SPL fences: {}; fences analysed: {}; panics: {panics}; with an error diagnostic: {}\n{}",
         files.len(),
-        searches.len()
+        searches.len(),
+        with_errors.len(),
+        with_errors.concat()
     )
 }
 
