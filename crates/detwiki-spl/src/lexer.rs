@@ -59,11 +59,29 @@ pub enum Mode {
 
 /// Lexes `source[start..end]`; spans are offsets into `source`.
 pub fn tokenize(source: &str, start: usize, end: usize, mode: Mode, diagnostics: &mut Vec<Diagnostic>) -> Vec<Token> {
+    lex(source, start, end, mode, diagnostics, usize::MAX)
+}
+
+/// The first token of `source[start..end]` in search mode (comments skipped), without lexing the
+/// rest: the pipeline splitter only needs it to name a command.
+pub(crate) fn first_token(source: &str, start: usize, end: usize) -> Option<Token> {
+    lex(source, start, end, Mode::Search, &mut Vec::new(), 1).first().copied()
+}
+
+/// [`tokenize`], stopping after `limit` tokens.
+fn lex(
+    source: &str,
+    start: usize,
+    end: usize,
+    mode: Mode,
+    diagnostics: &mut Vec<Diagnostic>,
+    limit: usize,
+) -> Vec<Token> {
     let bytes = source.as_bytes();
     let end = end.min(bytes.len());
     let mut tokens = Vec::new();
     let mut index = start;
-    while index < end {
+    while index < end && tokens.len() < limit {
         let byte = bytes[index];
         if byte.is_ascii_whitespace() {
             index += 1;
@@ -180,6 +198,9 @@ pub fn unquote(text: &str) -> String {
     } else {
         text.strip_prefix('"').unwrap_or(text)
     };
+    if !inner.contains('\\') {
+        return inner.to_owned();
+    }
     let mut out = String::with_capacity(inner.len());
     let mut chars = inner.chars().peekable();
     while let Some(c) = chars.next() {

@@ -175,6 +175,17 @@ impl<'a> Lowerer<'a> {
                             scope.columns.insert(column.value.clone(), Column::Computed(command.span));
                         }
                     }
+                    if let Some((model, span)) = generated_data_model(&command.name, names) {
+                        // `| from datamodel Web.Web` and `| datamodel Web Web search` read a data
+                        // model's events, as `tstats ... from datamodel=Web.Web` does.
+                        let mut dataset = Dataset::new(model, DatasetRole::DataModel, span);
+                        if let Some(role @ (DatasetRole::Join | DatasetRole::UnionMember)) = role {
+                            dataset.attributes.insert("subsearch".to_owned(), role.as_str().to_owned());
+                        }
+                        self.analysis.datasets.push(dataset);
+                        scope.dataset = Some(self.analysis.datasets.len() - 1);
+                        stage.dataset = scope.dataset;
+                    }
                     if matches!(command.name.as_str(), "top" | "rare") {
                         scope.aggregated = true;
                         scope.columns.insert("count".to_owned(), Column::Aggregate(command.span));
@@ -793,5 +804,83 @@ fn into_conjuncts(tree: Expr) -> Vec<Expr> {
     match tree {
         Expr::And { items } => items.into_iter().flat_map(into_conjuncts).collect(),
         other => vec![other],
+    }
+}
+
+/// The data model a generating command reads: `from datamodel Web.Web` (also written
+/// `datamodel:Web.Web`), or `datamodel Web Web` (model, then dataset). `None` for anything else.
+fn generated_data_model(command: &str, names: &[Name]) -> Option<(String, Span)> {
+    match command {
+        "from" => {
+            let first = names.first()?;
+            let (kind, attached) = first.text.split_once(':').unwrap_or((first.text.as_str(), ""));
+            if !kind.eq_ignore_ascii_case("datamodel") {
+                return None;
+            }
+            // `datamodel:Web.Web` is one word; `datamodel:"Web.Web"` and `datamodel Web.Web`
+            // put the model in the next one.
+            let (text, span) = match names.get(1) {
+                Some(model) if attached.is_empty() => (model.text.clone(), model.span),
+                _ => (attached.to_owned(), first.span),
+            };
+            let text = text.trim_matches('"').to_owned();
+            (!text.is_empty()).then_some((text, span))
+        }
+        "datamodel" => {
+            let model = names.first()?;
+            let text = match names.get(1) {
+                Some(object) if !object.text.eq_ignore_ascii_case("search") => {
+                    format!("{}.{}", model.text, object.text)
+                }
+                _ => model.text.clone(),
+            };
+            let span = names.get(1).map_or(model.span, |object| Span::new(model.span.start, object.span.end));
+            Some((text, span))
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use detwiki_ir::DatasetRole;
+
+    fn data_models(text: &str) -> Vec<String> {
+        crate::analyze(text, &BTreeMap::new())
+            .datasets
+            .iter()
+            .filter(|dataset| dataset.role == DatasetRole::DataModel)
+            .map(|dataset| dataset.name.clone())
+            .collect()
+    }
+
+    #[test]
+    fn generating_commands_read_their_data_model() {
+        assert_eq!(data_models("| from datamodel Web.Web | regex _raw=\"jndi\" | stats count by src"), ["Web.Web"]);
+        assert_eq!(data_models("| from datamodel:\"Risk.All_Risk\" | search risk_score>80"), ["Risk.All_Risk"]);
+        assert_eq!(
+            data_models("| datamodel Network_Traffic All_Traffic search | stats count"),
+            ["Network_Traffic.All_Traffic"]
+        );
+        assert!(data_models("| from inputlookup:hosts.csv | table host").is_empty());
+        assert!(data_models("| datamodel").is_empty());
+    }
+
+    /// Found in public hunting notes: both are valid Splunk and must not be errors.
+    #[test]
+    fn aggregate_names_and_macros_between_assignments_are_not_errors() {
+        let renamed = crate::analyze(
+            "| tstats count(Authentication.src) FROM datamodel=Authentication BY Authentication.src \
+             | rename count(Authentication.src) AS failures, Authentication.* as * | where failures>100",
+            &BTreeMap::new(),
+        );
+        assert!(!renamed.has_errors(), "{:?}", renamed.diagnostics);
+        let threshold = renamed.stages.iter().find(|stage| stage.kind == "where").expect("a where stage");
+        assert!(!threshold.thresholds.is_empty(), "`failures` is the renamed aggregate: {threshold:?}");
+        let with_macro =
+            crate::analyze("index=a | eval a=1,\n b=2\n`enrich`\n`give_time`\n| table a b", &BTreeMap::new());
+        assert!(!with_macro.has_errors(), "{:?}", with_macro.diagnostics);
     }
 }

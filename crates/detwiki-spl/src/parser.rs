@@ -8,7 +8,7 @@ use detwiki_ir::{Diagnostic, Span};
 
 use crate::ast::*;
 use crate::diagnostics;
-use crate::lexer::{Mode, Token, TokenKind, tokenize, unquote};
+use crate::lexer::{Mode, Token, TokenKind, first_token, tokenize, unquote};
 
 /// Nested expressions and subsearches deeper than this are skipped with a diagnostic.
 pub const MAX_DEPTH: usize = 100;
@@ -97,9 +97,7 @@ impl<'a> Parser<'a> {
         self.depth += 1;
         let segments = self.segments(start, end);
         for (position, (segment_start, segment_end, piped)) in segments.iter().copied().enumerate() {
-            let mut scratch = Vec::new();
-            let probe = tokenize(self.source, segment_start, segment_end, Mode::Search, &mut scratch);
-            let Some(first) = probe.first().copied() else {
+            let Some(first) = first_token(self.source, segment_start, segment_end) else {
                 if piped {
                     self.diagnostics.push(diagnostics::empty_command(Span::from_usize(
                         segment_start.saturating_sub(1),
@@ -533,6 +531,12 @@ impl<'a> Parser<'a> {
                 cursor.position += 1;
                 continue;
             }
+            if item.token.kind == TokenKind::Word && cursor.text(item).starts_with('`') {
+                // An unexpanded macro between assignments (`eval a=1 `enrich``): its body,
+                // unknown here, may hold more assignments or even a new command.
+                cursor.position += 1;
+                continue;
+            }
             let is_field = matches!(item.token.kind, TokenKind::Word | TokenKind::QuotedField | TokenKind::String);
             let has_eq = cursor.peek_at(1).is_some_and(|next| next.token.kind == TokenKind::Eq);
             if !(is_field && has_eq) {
@@ -562,12 +566,14 @@ impl<'a> Parser<'a> {
                 cursor.position += 1;
                 continue;
             }
-            let has_as = cursor.peek_at(1).is_some_and(|next| cursor.text(next).eq_ignore_ascii_case("as"));
-            let target = cursor.peek_at(2);
+            // A field named after an aggregate (`count(Authentication.src)`) is one name.
+            let (source_name, width) = self.call_shaped_name(cursor);
+            let has_as = cursor.peek_at(width).is_some_and(|next| cursor.text(next).eq_ignore_ascii_case("as"));
+            let target = cursor.peek_at(width + 1);
             match (has_as, target) {
                 (true, Some(target)) => {
-                    cursor.position += 3;
-                    pairs.push((name_of(item.token, self.source), name_of(target.token, self.source)));
+                    cursor.position += width + 2;
+                    pairs.push((source_name, name_of(target.token, self.source)));
                 }
                 _ => {
                     self.diagnostics.push(diagnostics::expected(
@@ -580,6 +586,38 @@ impl<'a> Parser<'a> {
             }
         }
         pairs
+    }
+
+    /// The name at the cursor and how many items it spans: a word directly followed by a
+    /// parenthesised group (`count(src)`, `values(user)`: a column an aggregation named) is one
+    /// name up to the matching `)`; anything else is its single item.
+    fn call_shaped_name(&self, cursor: &Cursor<'_>) -> (Name, usize) {
+        let Some(item) = cursor.peek() else { return (Name { text: String::new(), span: Span::empty(0) }, 1) };
+        let single = (name_of(item.token, self.source), 1);
+        let opens = cursor
+            .peek_at(1)
+            .is_some_and(|next| next.token.kind == TokenKind::LParen && next.token.span.start == item.token.span.end);
+        if item.token.kind != TokenKind::Word || !opens {
+            return single;
+        }
+        let mut depth = 0usize;
+        let mut width = 1;
+        while let Some(next) = cursor.peek_at(width) {
+            width += 1;
+            match next.token.kind {
+                TokenKind::LParen => depth += 1,
+                TokenKind::RParen => {
+                    depth -= 1;
+                    if depth == 0 {
+                        let span = item.token.span.cover(next.token.span);
+                        let text = self.source.get(span.start as usize..span.end as usize).unwrap_or_default();
+                        return (Name { text: text.to_owned(), span }, width);
+                    }
+                }
+                _ => {}
+            }
+        }
+        single
     }
 
     fn rex(&mut self, cursor: &mut Cursor<'_>) -> Rex {

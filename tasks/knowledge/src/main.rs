@@ -67,10 +67,22 @@ fn main() -> Result<()> {
     let data_sources = shared.join("corpus/splunk__security_content/data_sources");
     let extra: detwiki_knowledge::EventCatalogData =
         serde_json::from_str(&std::fs::read_to_string(root.join("crates/detwiki-knowledge/data/events-extra.json"))?)?;
-    let merged = splunk_data_sources::merge(&data_sources, &extra, &mut catalog)?;
+    let products = splunk_data_sources::splunk_products(&std::fs::read_to_string(
+        root.join("crates/detwiki-knowledge/data/datasets.json"),
+    )?)?;
+    let merged = splunk_data_sources::merge(&data_sources, &extra, &products, &mut catalog)?;
     println!(
-        "splunk data_sources: {} files, {} Windows ({} events enriched, {} added, {} new providers), {} other",
-        merged.files, merged.windows, merged.events_enriched, merged.events_added, merged.providers_added, merged.other
+        "splunk data_sources: {} files, {} Windows ({} events enriched, {} added, {} new providers), {} other \
+         ({} merged into their product, {} events; unmapped sourcetypes: {})",
+        merged.files,
+        merged.windows,
+        merged.events_enriched,
+        merged.events_added,
+        merged.providers_added,
+        merged.other,
+        merged.other_merged,
+        merged.other_events,
+        merged.unmapped.join(", ")
     );
     let event_count: usize = catalog.providers.iter().map(|provider| provider.events.len()).sum();
     write(&out.join("events.json"), &serde_json::to_value(&catalog)?, 4)?;

@@ -5,9 +5,17 @@
 //! add-on's field names (so a Splunk search reading `process_name` on Sysmon 1 fits fully), and an
 //! event or a channel no other source lists (CAPI2, PrintService, Application 3000) is added.
 //!
-//! Other data sources (`aws:cloudtrail`, `OktaIM2:log`, `crowdstrike:events:sensor`) name products
-//! that `datasets.json` maps by sourcetype; they carry no event ID and are only counted.
+//! Other data sources (`aws:cloudtrail`, `OktaIM2:log`, `suricata`) name products that the
+//! hand-written `datasets.json` maps by sourcetype (or source) to one provider (`AWS CloudTrail`).
+//! The data source named after the product alone (`AWS CloudTrail`) gives the provider its fields
+//! (every event carries them, as a Defender table's columns); one whose name adds a suffix to it
+//! (`AWS CloudTrail ConsoleLogin`, split on the file's `separator` field) is an event of that
+//! provider with its own fields, so a search reading `eventName` and `userIdentity.arn` on
+//! CloudTrail fits fully. The provider takes its product and key from `events-extra.json` when it
+//! is listed there. A sourcetype no entry maps to one provider is counted as unmapped: which
+//! product a sourcetype is stays a hand-written decision.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use anyhow::{Context, Result};
@@ -26,19 +34,32 @@ pub struct Summary {
     pub events_enriched: usize,
     pub providers_added: usize,
     pub other: usize,
+    /// Non-Windows data sources merged into a provider `datasets.json` maps their sourcetype to.
+    pub other_merged: usize,
+    /// Events those added to their providers.
+    pub other_events: usize,
+    /// Non-Windows sourcetypes (or sources) no `datasets.json` entry maps to a single provider.
+    pub unmapped: Vec<String>,
 }
 
 /// One data source file, as far as the merge needs it.
 struct DataSource {
     name: String,
     source: String,
+    sourcetype: String,
     fields: Vec<String>,
 }
 
 /// Merges every data source under `dir` into `catalog`. `extra` is the hand-written
 /// `events-extra.json`: a channel it knows gets a generated provider of the same name, which the
-/// loader merges with it.
-pub fn merge(dir: &Path, extra: &EventCatalogData, catalog: &mut EventCatalogData) -> Result<Summary> {
+/// loader merges with it. `products` maps a lower-case Splunk sourcetype or source to the provider
+/// `datasets.json` names for it (see [`splunk_products`]).
+pub fn merge(
+    dir: &Path,
+    extra: &EventCatalogData,
+    products: &BTreeMap<String, String>,
+    catalog: &mut EventCatalogData,
+) -> Result<Summary> {
     let mut paths: Vec<_> = std::fs::read_dir(dir)
         .with_context(|| format!("reading {}", dir.display()))?
         .filter_map(|entry| entry.ok().map(|entry| entry.path()))
@@ -46,6 +67,7 @@ pub fn merge(dir: &Path, extra: &EventCatalogData, catalog: &mut EventCatalogDat
         .collect();
     paths.sort();
     let mut summary = Summary::default();
+    let mut others = Vec::new();
     for path in &paths {
         let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         let Some(data_source) = read_data_source(&text) else {
@@ -55,6 +77,7 @@ pub fn merge(dir: &Path, extra: &EventCatalogData, catalog: &mut EventCatalogDat
         summary.files += 1;
         let Some(channel) = windows_channel(&data_source.source) else {
             summary.other += 1;
+            others.push(data_source);
             continue;
         };
         summary.windows += 1;
@@ -94,14 +117,122 @@ pub fn merge(dir: &Path, extra: &EventCatalogData, catalog: &mut EventCatalogDat
             }
         }
     }
+    merge_products(&others, extra, products, catalog, &mut summary);
     catalog.providers.sort_by(|a, b| (a.key, &a.name).cmp(&(b.key, &b.name)));
     catalog.attribution.push(Attribution {
         source: "splunk/security_content data_sources".to_owned(),
         license: "Apache-2.0, Copyright Splunk Inc.".to_owned(),
-        used_for: "Splunk add-on field names of Windows events, and events of channels no other source lists"
+        used_for: "Splunk add-on field names of Windows events, events of channels no other source lists, and \
+                   the fields and events of the cloud, identity, network and Linux products Splunk reads"
             .to_owned(),
     });
     Ok(summary)
+}
+
+/// Sourcetype (or source) -> provider, from the hand-written `datasets.json` text: every Splunk
+/// entry naming one `dataset` whose events all belong to one provider. Keys are lower-case.
+pub fn splunk_products(datasets_json: &str) -> Result<BTreeMap<String, String>> {
+    let value: serde_json::Value = serde_json::from_str(datasets_json).context("parsing datasets.json")?;
+    let mut products = BTreeMap::new();
+    for entry in value["entries"].as_array().map(Vec::as_slice).unwrap_or_default() {
+        let (Some("splunk"), Some(dataset)) = (entry["family"].as_str(), entry["dataset"].as_str()) else {
+            continue;
+        };
+        let providers: BTreeSet<&str> = entry["events"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|event| event["provider"].as_str())
+            .collect();
+        if let [provider] = providers.into_iter().collect::<Vec<_>>().as_slice() {
+            products.insert(dataset.to_ascii_lowercase(), (*provider).to_owned());
+        }
+    }
+    Ok(products)
+}
+
+/// The non-Windows part of [`merge`] (see the module documentation).
+fn merge_products(
+    others: &[DataSource],
+    extra: &EventCatalogData,
+    products: &BTreeMap<String, String>,
+    catalog: &mut EventCatalogData,
+    summary: &mut Summary,
+) {
+    let mut unmapped = BTreeSet::new();
+    let mut touched = BTreeSet::new();
+    for data_source in others {
+        let product = [&data_source.sourcetype, &data_source.source]
+            .iter()
+            .find_map(|key| products.get(&key.to_ascii_lowercase()));
+        let Some(provider_name) = product else {
+            unmapped.insert(data_source.sourcetype.clone());
+            continue;
+        };
+        summary.other_merged += 1;
+        // The product's own data source: the one of the same sourcetype whose name the others
+        // extend (`AWS CloudTrail` for `AWS CloudTrail ConsoleLogin`).
+        let base = others
+            .iter()
+            .filter(|other| other.sourcetype.eq_ignore_ascii_case(&data_source.sourcetype))
+            .filter(|other| data_source.name.starts_with(&format!("{} ", other.name)))
+            .max_by_key(|other| other.name.len());
+        let index = product_index(catalog, extra, provider_name);
+        touched.insert(provider_name.clone());
+        let provider = &mut catalog.providers[index];
+        let fields = data_source.fields.iter().filter(|field| !is_splunk_internal(field));
+        let Some(base) = base else {
+            for field in fields {
+                if !provider.fields.contains(field) {
+                    provider.fields.push(field.clone());
+                }
+            }
+            continue;
+        };
+        let id = data_source.name[base.name.len()..].trim().to_owned();
+        if id.is_empty() || provider.events.iter().any(|event| event.id == id) {
+            continue;
+        }
+        summary.other_events += 1;
+        provider.events.push(Event {
+            id: id.clone(),
+            title: id,
+            description: None,
+            fields: fields.cloned().collect(),
+            native: Vec::new(),
+            sources: vec![SOURCE_TAG.to_owned()],
+        });
+    }
+    for provider in catalog.providers.iter_mut().filter(|provider| touched.contains(&provider.name)) {
+        provider.events.sort_by(|a, b| a.id.cmp(&b.id));
+        provider.fields.sort();
+    }
+    summary.unmapped = unmapped.into_iter().collect();
+}
+
+/// The generated provider named `name`, created from its `events-extra.json` entry (product,
+/// key, aliases) or, for a product no hand-written file lists, as a category provider of its own
+/// name.
+fn product_index(catalog: &mut EventCatalogData, extra: &EventCatalogData, name: &str) -> usize {
+    if let Some(index) = catalog.providers.iter().position(|provider| provider.name == name) {
+        return index;
+    }
+    let provider = match extra.providers.iter().find(|provider| provider.name == name) {
+        Some(template) => Provider { events: Vec::new(), fields: Vec::new(), ..template.clone() },
+        None => Provider {
+            name: name.to_owned(),
+            full_name: name.to_owned(),
+            product: name.to_owned(),
+            channel: None,
+            aliases: Vec::new(),
+            key: EventKey::Category,
+            fields: Vec::new(),
+            events: Vec::new(),
+        },
+    };
+    catalog.providers.push(provider);
+    catalog.providers.len() - 1
 }
 
 fn read_data_source(text: &str) -> Option<DataSource> {
@@ -113,7 +244,8 @@ fn read_data_source(text: &str) -> Option<DataSource> {
         .and_then(|fields| fields.as_sequence())
         .map(|items| items.iter().filter_map(scalar_text).collect())
         .unwrap_or_default();
-    Some(DataSource { name: text_of("name")?, source: text_of("source")?, fields })
+    let sourcetype = text_of("sourcetype").unwrap_or_default();
+    Some(DataSource { name: text_of("name")?, source: text_of("source")?, sourcetype, fields })
 }
 
 /// Fields Splunk adds to every event (`_time`, `date_hour`, `punct`, `tag::eventtype`, the index
@@ -243,6 +375,68 @@ fn provider_index(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn data_source(name: &str, sourcetype: &str, fields: &[&str]) -> DataSource {
+        DataSource {
+            name: name.to_owned(),
+            source: sourcetype.to_owned(),
+            sourcetype: sourcetype.to_owned(),
+            fields: fields.iter().map(|field| (*field).to_owned()).collect(),
+        }
+    }
+
+    #[test]
+    fn products_come_from_single_provider_splunk_entries() {
+        let datasets = r#"{"entries": [
+            {"family": "splunk", "dataset": "aws:cloudtrail", "events": [{"provider": "AWS CloudTrail", "event": "any"}]},
+            {"family": "splunk", "dataset": "mixed", "events": [{"provider": "A", "event": "any"}, {"provider": "B", "event": "any"}]},
+            {"family": "splunk", "dataset_prefix": "Web", "events": [{"provider": "Nginx", "event": "any"}]},
+            {"family": "kusto", "dataset": "SigninLogs", "events": [{"provider": "SigninLogs", "event": "any"}]}
+        ]}"#;
+        let products = splunk_products(datasets).unwrap();
+        assert_eq!(
+            products.into_iter().collect::<Vec<_>>(),
+            [("aws:cloudtrail".to_owned(), "AWS CloudTrail".to_owned())]
+        );
+    }
+
+    #[test]
+    fn a_product_gets_its_fields_and_the_named_variants_become_events() {
+        let products = BTreeMap::from([("aws:cloudtrail".to_owned(), "AWS CloudTrail".to_owned())]);
+        let others = [
+            data_source("AWS CloudTrail", "aws:cloudtrail", &["eventName", "userIdentity.arn", "_time"]),
+            data_source(
+                "AWS CloudTrail ConsoleLogin",
+                "aws:cloudtrail",
+                &["eventName", "responseElements.ConsoleLogin"],
+            ),
+            data_source("CrowdStrike ProcessRollup2", "crowdstrike:events:sensor", &["CommandLine"]),
+        ];
+        let extra = EventCatalogData {
+            attribution: Vec::new(),
+            providers: vec![Provider {
+                name: "AWS CloudTrail".to_owned(),
+                full_name: "AWS CloudTrail".to_owned(),
+                product: "AWS".to_owned(),
+                channel: None,
+                aliases: Vec::new(),
+                key: EventKey::Category,
+                fields: Vec::new(),
+                events: Vec::new(),
+            }],
+        };
+        let mut catalog = EventCatalogData::default();
+        let mut summary = Summary::default();
+        merge_products(&others, &extra, &products, &mut catalog, &mut summary);
+        let [provider] = catalog.providers.as_slice() else { panic!("one provider: {:?}", catalog.providers) };
+        assert_eq!(provider.product, "AWS");
+        assert_eq!(provider.fields, ["eventName", "userIdentity.arn"]);
+        assert_eq!(provider.events.len(), 1);
+        assert_eq!(provider.events[0].id, "ConsoleLogin");
+        assert!(provider.events[0].fields.contains(&"responseElements.ConsoleLogin".to_owned()));
+        assert_eq!((summary.other_merged, summary.other_events), (2, 1));
+        assert_eq!(summary.unmapped, ["crowdstrike:events:sensor"]);
+    }
 
     #[test]
     fn event_ids_come_from_the_end_of_the_name() {
