@@ -245,27 +245,28 @@ fn add_rule_context(analysis: &mut Analysis, query: &ElasticQuery) {
         QueryRole::Main => (&context.index, DatasetRole::Source),
         QueryRole::ThreatIndicators => (&context.threat_index, DatasetRole::Lookup),
     };
-    // Index datasets come after the engine's own (EQL steps, ES|QL `FROM`), whose indexes stages
-    // and predicates already point at. They carry the narrowing the whole query applies: its
-    // single-valued filters, or the one event category every engine dataset shares.
     let engine_datasets = analysis.datasets.len();
-    let mut narrowing = single_valued_narrowing(analysis);
-    let mut categories: Vec<&String> =
-        analysis.datasets.iter().filter_map(|dataset| dataset.attributes.get("category")).collect();
-    let every_dataset_has_one = engine_datasets > 0 && categories.len() == engine_datasets;
-    categories.sort();
-    categories.dedup();
-    if let ([category], true) = (categories.as_slice(), every_dataset_has_one) {
-        narrowing.retain(|(field, _)| field != "event.category");
-        narrowing.push(("event.category".to_owned(), (*category).clone()));
-    }
-    for pattern in indexes {
-        let mut dataset = Dataset::new(pattern.clone(), role, end);
-        for (field, value) in &narrowing {
-            let key = if field == "event.category" { "category" } else { field.as_str() };
-            dataset.attributes.insert(key.to_owned(), value.clone());
+    if analysis.language == Some(Language::Eql) {
+        // EQL's datasets are event categories and steps, not indexes: only the rule's patterns
+        // are alternatives to one another.
+        narrow_indexes_by_event_category(analysis, indexes);
+        if indexes.len() > 1 {
+            read_index_patterns_as_one_union(analysis);
         }
-        analysis.datasets.push(dataset);
+    } else {
+        // Index datasets come after the engine's own (ES|QL `FROM`), whose indexes stages and
+        // predicates already point at. They carry the narrowing the whole query applies: its
+        // single-valued filters (`event.category : "process"` among them).
+        let narrowing = single_valued_narrowing(analysis);
+        for pattern in indexes {
+            let mut dataset = Dataset::new(pattern.clone(), role, end);
+            for (field, value) in &narrowing {
+                let key = if field == "event.category" { "category" } else { field.as_str() };
+                dataset.attributes.insert(key.to_owned(), value.clone());
+            }
+            analysis.datasets.push(dataset);
+        }
+        read_index_patterns_as_one_union(analysis);
     }
     // Without index patterns or engine datasets (machine-learning rules, rules on a data view),
     // the integrations the rule declares say which data it reads: `integration:NAME` datasets,
@@ -355,6 +356,49 @@ fn add_rule_context(analysis: &mut Analysis, query: &ElasticQuery) {
     }
     if !context.machine_learning_job_ids.is_empty() {
         analysis.stages.push(Stage { span: end, ..machine_learning_stage(context) });
+    }
+}
+
+/// An EQL event category (`process where`, a step's `[network where ...]`) is a filter on
+/// `event.category` over the indexes the rule reads: it names no index of its own. So each
+/// engine dataset (one per event query, step or `until`) becomes the rule's first index pattern
+/// narrowed by its category, in place (stages and predicates keep pointing at it), and every
+/// other pattern follows it narrowed the same way. `any` narrows nothing.
+fn narrow_indexes_by_event_category(analysis: &mut Analysis, indexes: &[String]) {
+    let engine_datasets = analysis.datasets.len();
+    for position in 0..engine_datasets {
+        let step = analysis.datasets[position].clone();
+        for (number, pattern) in indexes.iter().enumerate() {
+            let narrowed = Dataset { name: pattern.clone(), ..step.clone() };
+            if number == 0 {
+                analysis.datasets[position] = narrowed;
+            } else {
+                analysis.datasets.push(narrowed);
+            }
+        }
+    }
+}
+
+/// Elasticsearch reads the union of the index patterns a query names (a rule's `index` list, an
+/// ES|QL `FROM a, b`): any one of them holding the events is enough for the rule to run, so
+/// with several patterns each dataset of the query's sources is a union member rather than a
+/// dataset of its own that must also be collected (`detwiki coverage --telemetry`). Lookups
+/// (`ENRICH`, `LOOKUP JOIN`, threat indicator indexes) are not sources and stay as they are.
+fn read_index_patterns_as_one_union(analysis: &mut Analysis) {
+    let is_source = |role: DatasetRole| matches!(role, DatasetRole::Source | DatasetRole::SequenceStep);
+    let mut names: Vec<&str> = analysis
+        .datasets
+        .iter()
+        .filter(|dataset| is_source(dataset.role))
+        .map(|dataset| dataset.name.as_str())
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    if names.len() < 2 {
+        return;
+    }
+    for dataset in analysis.datasets.iter_mut().filter(|dataset| is_source(dataset.role)) {
+        dataset.role = DatasetRole::UnionMember;
     }
 }
 

@@ -54,6 +54,11 @@ pub(crate) fn read_file(input: &FileInput) -> Outcome {
             }
             markdown::read(input)
         }
+        // Kibana users name kuery files `.kql` too: a source (or `analyze --lang kuery`) that
+        // declares kuery and not Kusto reads them as Kibana KQL.
+        Some("kql") if input.languages.contains(&Language::Kuery) && !input.languages.contains(&Language::Kql) => {
+            raw_query(input, Language::Kuery)
+        }
         Some("kql") | Some("csl") | Some("kusto") => kql_files::read(input, false),
         Some("spl") => raw_query(input, Language::Spl),
         // A source declared as `layout = "kql"` holds queries in its `.txt` files even when
@@ -186,6 +191,17 @@ mod tests {
             assert_eq!(rules[0].queries[0].language, language);
             assert_eq!(rules[0].format, BodyFormat::ElasticQuery);
         }
+    }
+
+    #[test]
+    fn kql_files_of_a_kuery_source_are_kibana_kql() {
+        let mut file = input("q.kql", "process.name : \"a.exe\"\n");
+        let Outcome::Rules(rules) = read_file(&file) else { panic!() };
+        assert_eq!(rules[0].queries[0].language, Language::Kql);
+        file.languages = vec![Language::Kuery];
+        let Outcome::Rules(rules) = read_file(&file) else { panic!() };
+        assert_eq!(rules[0].queries[0].language, Language::Kuery);
+        assert_eq!(rules[0].format, BodyFormat::ElasticQuery);
     }
 
     #[test]

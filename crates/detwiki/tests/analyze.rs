@@ -156,3 +156,124 @@ fn a_closed_pipe_ends_quietly() {
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
     assert!(!text(&output.stderr).contains("panicked"));
 }
+
+/// Raw Elastic query files: one per language, named by extension.
+const ELASTIC_QUERIES: &[(&str, &str, &str)] = &[
+    (
+        "sequence.eql",
+        "eql",
+        "sequence by host.id with maxspan=1m\n  [process where process.name : \"msiexec.exe\"]\n  [network where process.name : \"msiexec.exe\"]\n",
+    ),
+    (
+        "stats.esql",
+        "esql",
+        "FROM logs-endpoint.events.process-*\n| WHERE process.name == \"msiexec.exe\"\n| STATS n = COUNT(*) BY host.name\n",
+    ),
+    ("filter.kuery", "kuery", "process.name : \"msiexec.exe\" and not user.name : SYSTEM\n"),
+    ("filter.lucene", "lucene", "process.name:msiexec.exe AND NOT user.name:SYSTEM\n"),
+];
+
+fn write_elastic_queries(folder: &std::path::Path) {
+    for (name, _, text) in ELASTIC_QUERIES {
+        std::fs::write(folder.join(name), text).unwrap();
+    }
+}
+
+/// `analyze --json` lines of a run that must succeed.
+fn json_lines(arguments: &[&str]) -> Vec<serde_json::Value> {
+    let output = detwiki(&workspace_root(), arguments);
+    assert_eq!(output.status.code(), Some(0), "{arguments:?}: {}", text(&output.stderr));
+    text(&output.stdout).lines().map(|line| serde_json::from_str(line).expect("a JSON line")).collect()
+}
+
+/// Every predicate leaf of an Expr tree as `field op value`.
+fn leaves(expr: &serde_json::Value, out: &mut Vec<String>) {
+    if expr["type"] == "predicate" {
+        let value = expr["values"][0]["value"].as_str().unwrap_or_default();
+        out.push(format!("{} {} {value}", expr["field"].as_str().unwrap_or_default(), expr["op"]));
+    }
+    for child in expr["items"].as_array().into_iter().flatten().chain(expr.get("item")) {
+        leaves(child, out);
+    }
+}
+
+#[test]
+fn elastic_query_files_by_language() {
+    let temp = tempfile::tempdir().unwrap();
+    write_elastic_queries(temp.path());
+    for (name, language, _) in ELASTIC_QUERIES {
+        let file = temp.path().join(name);
+        let lines = json_lines(&["analyze", "--json", "--lang", language, file.to_str().unwrap()]);
+        assert_eq!(lines.len(), 1, "{name}");
+        let line = &lines[0];
+        assert_eq!(line["version"], 1);
+        assert_eq!(line["rule"]["family"], "elastic", "{name}");
+        assert_eq!(line["rule"]["format"], "elastic_query", "{name}");
+        assert_eq!(line["rule"]["queries"][0]["language"], *language, "{name}");
+        let analysis = &line["analyses"][0]["analysis"];
+        assert_eq!(analysis["language"], *language, "{name}");
+        assert!(analysis.get("diagnostics").is_none(), "{name}: {}", analysis["diagnostics"]);
+        let mut found = Vec::new();
+        for stage in analysis["stages"].as_array().into_iter().flatten() {
+            if let Some(tree) = stage.get("predicate") {
+                leaves(tree, &mut found);
+            }
+        }
+        assert!(
+            found.iter().any(|leaf| leaf.starts_with("process.name ") && leaf.ends_with(" msiexec.exe")),
+            "{name}: {found:?}"
+        );
+    }
+
+    // The EQL sequence: two steps on their event categories, joined by host.id within a minute.
+    let file = temp.path().join("sequence.eql");
+    let eql =
+        &json_lines(&["analyze", "--json", "--lang", "eql", file.to_str().unwrap()])[0]["analyses"][0]["analysis"];
+    let roles: Vec<&str> =
+        eql["datasets"].as_array().unwrap().iter().filter_map(|dataset| dataset["role"].as_str()).collect();
+    assert_eq!(roles, ["sequence_step", "sequence_step"]);
+    assert_eq!(eql["group_by"][0], "host.id");
+    assert_eq!(eql["time_window"]["seconds"], 60);
+    // ES|QL: the FROM pattern is the dataset and the STATS keys the group-by.
+    let file = temp.path().join("stats.esql");
+    let esql =
+        &json_lines(&["analyze", "--json", "--lang", "esql", file.to_str().unwrap()])[0]["analyses"][0]["analysis"];
+    assert_eq!(esql["datasets"][0]["name"], "logs-endpoint.events.process-*");
+}
+
+#[test]
+fn elastic_query_folders_and_errors() {
+    let temp = tempfile::tempdir().unwrap();
+    write_elastic_queries(temp.path());
+    let folder = temp.path().to_str().unwrap();
+    // Without --lang every file is read by its extension; with it, only that language is kept.
+    let all = json_lines(&["analyze", "--json", folder]);
+    let mut languages: Vec<&str> =
+        all.iter().filter_map(|line| line["rule"]["queries"][0]["language"].as_str()).collect();
+    languages.sort();
+    assert_eq!(languages, ["eql", "esql", "kuery", "lucene"]);
+    for (name, language, _) in ELASTIC_QUERIES {
+        let only = json_lines(&["analyze", "--json", "--lang", language, folder]);
+        assert_eq!(only.len(), 1, "--lang {language}");
+        assert!(only[0]["rule"]["provenance"]["path"].as_str().unwrap().ends_with(name));
+    }
+
+    // A raw query under another extension is read as the language given; a broken one is located.
+    let broken = temp.path().join("broken.txt");
+    std::fs::write(&broken, "process where\n  process.name : (\"a\", \n").unwrap();
+    let output = detwiki(&workspace_root(), &["analyze", "--lang", "eql", broken.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("broken.txt:"), "{stdout}");
+    assert!(stdout.contains("error["), "{stdout}");
+    let lines = json_lines_allowing_errors(&["analyze", "--json", "--lang", "kuery", broken.to_str().unwrap()]);
+    let diagnostics = &lines[0]["analyses"][0]["analysis"]["diagnostics"];
+    assert!(diagnostics.as_array().is_some_and(|list| !list.is_empty()), "{}", lines[0]);
+}
+
+/// `analyze --json` lines of a run that may report diagnostics (exit 1).
+fn json_lines_allowing_errors(arguments: &[&str]) -> Vec<serde_json::Value> {
+    let output = detwiki(&workspace_root(), arguments);
+    assert_ne!(output.status.code(), Some(2), "{arguments:?}: {}", text(&output.stderr));
+    text(&output.stdout).lines().map(|line| serde_json::from_str(line).expect("a JSON line")).collect()
+}

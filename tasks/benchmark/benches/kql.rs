@@ -10,6 +10,9 @@ mod kql;
 #[allow(dead_code)]
 #[path = "../../conformance/src/shared.rs"]
 mod shared;
+#[allow(dead_code)]
+#[path = "../src/timing.rs"]
+mod timing;
 
 fn corpus() -> Vec<String> {
     let shared = shared::shared_dir(&[]);

@@ -5,10 +5,7 @@
 //! through `tasks/conformance/oracles/eql_batch.py --bench N` (one interpreter; the time printed
 //! excludes interpreter start and reading), detwiki by calling [`eql::parse`] and [`eql::analyze`].
 
-use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
-use std::time::Instant;
 
 use anyhow::{Context, bail};
 use detwiki_elastic::eql;
@@ -16,6 +13,7 @@ use detwiki_ir::Language;
 use serde_json::{Value as Json, json};
 
 use crate::shared::{oracles_home, shared_dir};
+use crate::timing::mean_pass_seconds;
 
 /// Every EQL query of `elastic__detection-rules` (rules, building blocks, hunting).
 fn corpus_queries(shared: &std::path::Path) -> Vec<String> {
@@ -43,38 +41,10 @@ fn oracle_seconds(texts: &[String], passes: usize) -> anyhow::Result<f64> {
         input.push_str(&json!({ "id": index.to_string(), "text": text }).to_string());
         input.push('\n');
     }
-    let mut child = Command::new(&python)
-        .arg(&script)
-        .args(["--bench", &passes.to_string()])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .with_context(|| format!("running {}", python.display()))?;
-    if let Some(mut pipe) = child.stdin.take() {
-        std::thread::spawn(move || {
-            let _ = pipe.write_all(input.as_bytes());
-        });
-    }
-    let output = child.wait_with_output()?;
-    if !output.status.success() {
-        bail!("detwiki-benchmark: the eql oracle failed: {}", output.status);
-    }
-    let report: Json = serde_json::from_slice(&output.stdout).context("reading eql_batch.py --bench output")?;
+    let output = crate::oracle::run_with_input(&python, &script, &["--bench", &passes.to_string()], input)?;
+    let report: Json = serde_json::from_slice(&output).context("reading eql_batch.py --bench output")?;
     let seconds = report["seconds"].as_f64().context("no seconds in the oracle's output")?;
     Ok(seconds / passes.max(1) as f64)
-}
-
-/// Seconds detwiki takes for one pass over `texts` (the mean of `passes`).
-fn detwiki_seconds(texts: &[String], passes: usize, work: impl Fn(&str) -> usize) -> f64 {
-    let mut sink = 0usize;
-    let start = Instant::now();
-    for _ in 0..passes {
-        for text in texts {
-            sink = sink.wrapping_add(work(text));
-        }
-    }
-    std::hint::black_box(sink);
-    start.elapsed().as_secs_f64() / passes.max(1) as f64
 }
 
 pub fn run(arguments: &[String]) -> anyhow::Result<()> {
@@ -84,8 +54,8 @@ pub fn run(arguments: &[String]) -> anyhow::Result<()> {
         bail!("detwiki-benchmark: no EQL query under {} (pass --shared DIR)", shared.display());
     }
     let oracle = oracle_seconds(&texts, 3)?;
-    let parse = detwiki_seconds(&texts, 50, |text| eql::parse(text).diagnostics.len());
-    let analyze = detwiki_seconds(&texts, 50, |text| eql::analyze(text).stages.len());
+    let parse = mean_pass_seconds(&texts, 50, |text| eql::parse(text).diagnostics.len());
+    let analyze = mean_pass_seconds(&texts, 50, |text| eql::analyze(text).stages.len());
     let count = texts.len() as f64;
     let bytes: usize = texts.iter().map(String::len).sum();
     println!("EQL corpus: {} queries, {:.2} MB, single-threaded", texts.len(), bytes as f64 / 1e6);

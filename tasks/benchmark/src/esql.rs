@@ -6,16 +6,14 @@
 //! and tree walking excluded). Its first pass fills ANTLR's prediction caches; the warm figure
 //! is the mean of the later passes, the fair comparison with detwiki's mean of 20 passes.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::Instant;
 
 use anyhow::{Context, bail};
 use detwiki_ir::Language;
 use serde_json::{Value as Json, json};
 
 use crate::shared::{oracles_home, shared_dir};
+use crate::timing::mean_pass_seconds;
 
 /// Every ES|QL query of the Elastic corpus, as detwiki-sources reads it.
 fn corpus_texts(shared: &Path) -> Vec<String> {
@@ -35,31 +33,13 @@ fn corpus_texts(shared: &Path) -> Vec<String> {
 fn oracle_passes(texts: &[String], passes: usize) -> anyhow::Result<Vec<f64>> {
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../conformance/oracles/esql_batch.py");
     let python = oracles_home().join("venv3/bin/python");
-    if !python.exists() {
-        bail!("detwiki-benchmark: {} not found (run ../shared/oracles/setup.sh)", python.display());
-    }
-    let mut child = Command::new(&python)
-        .arg(&script)
-        .args(["--passes", &passes.to_string()])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .context("running the ES|QL oracle")?;
     let input: String = texts
         .iter()
         .enumerate()
         .map(|(index, text)| format!("{}\n", json!({"id": index.to_string(), "text": text})))
         .collect();
-    if let Some(mut pipe) = child.stdin.take() {
-        std::thread::spawn(move || {
-            let _ = pipe.write_all(input.as_bytes());
-        });
-    }
-    let output = child.wait_with_output()?;
-    if !output.status.success() {
-        bail!("detwiki-benchmark: the ES|QL oracle failed: {}", output.status);
-    }
-    let text = String::from_utf8_lossy(&output.stdout);
+    let output = crate::oracle::run_with_input(&python, &script, &["--passes", &passes.to_string()], input)?;
+    let text = String::from_utf8_lossy(&output);
     let summary = text
         .lines()
         .filter_map(|line| serde_json::from_str::<Json>(line).ok())
@@ -69,19 +49,6 @@ fn oracle_passes(texts: &[String], passes: usize) -> anyhow::Result<Vec<f64>> {
         .as_array()
         .map(|passes| passes.iter().filter_map(Json::as_f64).collect())
         .unwrap_or_default())
-}
-
-/// Mean seconds of `passes` passes of `work` over every text.
-fn detwiki_seconds(texts: &[String], passes: usize, work: impl Fn(&str) -> usize) -> f64 {
-    let mut sink = 0usize;
-    let start = Instant::now();
-    for _ in 0..passes {
-        for text in texts {
-            sink = sink.wrapping_add(work(text));
-        }
-    }
-    std::hint::black_box(sink);
-    start.elapsed().as_secs_f64() / passes.max(1) as f64
 }
 
 pub fn run(arguments: &[String]) -> anyhow::Result<()> {
@@ -94,8 +61,8 @@ pub fn run(arguments: &[String]) -> anyhow::Result<()> {
     let oracle = oracle_passes(&texts, passes)?;
     let cold = oracle.first().copied().unwrap_or(f64::NAN);
     let warm = if oracle.len() > 1 { oracle[1..].iter().sum::<f64>() / (oracle.len() - 1) as f64 } else { cold };
-    let parse = detwiki_seconds(&texts, 20, |text| detwiki_elastic::esql::parse(text).diagnostics.len());
-    let analyze = detwiki_seconds(&texts, 20, |text| detwiki_elastic::esql::analyze(text).stages.len());
+    let parse = mean_pass_seconds(&texts, 20, |text| detwiki_elastic::esql::parse(text).diagnostics.len());
+    let analyze = mean_pass_seconds(&texts, 20, |text| detwiki_elastic::esql::analyze(text).stages.len());
     let count = texts.len() as f64;
     let bytes: usize = texts.iter().map(String::len).sum();
     println!("ES|QL corpus: {} queries, {:.2} MB, single-threaded", texts.len(), bytes as f64 / 1e6);

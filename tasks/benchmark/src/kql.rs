@@ -7,12 +7,12 @@
 
 use std::path::Path;
 use std::process::Command;
-use std::time::Instant;
 
 use anyhow::{Context, bail};
 use serde_json::Value as Json;
 
 use crate::shared::shared_dir;
+use crate::timing::mean_pass_seconds;
 
 /// The KQL corpora, as folders of `../shared/corpus`.
 pub const CORPORA: &[&str] = &[
@@ -52,20 +52,6 @@ pub fn oracle_units(shared: &Path) -> anyhow::Result<Vec<(String, f64)>> {
     Ok(units)
 }
 
-/// Seconds detwiki takes to process every text once: the mean of `passes` passes (the first
-/// pass warms the caches as the oracle's single pass does not, so the mean is the fair figure).
-fn detwiki_seconds(texts: &[&str], passes: usize, work: impl Fn(&str) -> usize) -> f64 {
-    let mut sink = 0usize;
-    let start = Instant::now();
-    for _ in 0..passes {
-        for text in texts {
-            sink = sink.wrapping_add(work(text));
-        }
-    }
-    std::hint::black_box(sink);
-    start.elapsed().as_secs_f64() / passes.max(1) as f64
-}
-
 fn oracle_bench(shared: &Path, iterations: usize) -> anyhow::Result<f64> {
     let output = Command::new("node")
         .arg(shared.join("oracles/kql_oracle.js"))
@@ -81,8 +67,8 @@ pub fn run(arguments: &[String]) -> anyhow::Result<()> {
     let units = oracle_units(&shared)?;
     let texts: Vec<&str> = units.iter().map(|(text, _)| text.as_str()).collect();
     let oracle_seconds: f64 = units.iter().map(|(_, ms)| ms / 1000.0).sum();
-    let parse_seconds = detwiki_seconds(&texts, 20, |text| detwiki_kql::parse(text).diagnostics.len());
-    let analyze_seconds = detwiki_seconds(&texts, 20, |text| detwiki_kql::analyze(text).len());
+    let parse_seconds = mean_pass_seconds(&texts, 20, |text| detwiki_kql::parse(text).diagnostics.len());
+    let analyze_seconds = mean_pass_seconds(&texts, 20, |text| detwiki_kql::analyze(text).len());
     let count = texts.len() as f64;
     let bytes: usize = texts.iter().map(|text| text.len()).sum();
     println!("KQL corpus: {} query units, {:.1} MB, single-threaded", texts.len(), bytes as f64 / 1e6);
@@ -94,7 +80,7 @@ pub fn run(arguments: &[String]) -> anyhow::Result<()> {
 
     let iterations = 20_000;
     let oracle_warm = oracle_bench(&shared, iterations)?;
-    let seed_seconds = detwiki_seconds(&[SEED; 1000], 20, |text| detwiki_kql::parse(text).diagnostics.len());
+    let seed_seconds = mean_pass_seconds(&[SEED; 1000], 20, |text| detwiki_kql::parse(text).diagnostics.len());
     let detwiki_warm = 1000.0 / seed_seconds;
     println!("Seed query, warm (kql_oracle.js --bench {iterations}):");
     println!("  Kusto.Language parse:                           {oracle_warm:>10.0} queries/s");

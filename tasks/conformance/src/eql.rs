@@ -45,7 +45,22 @@ const GAP_REFERENCES: &[(&str, &str)] = &[
     ),
 ];
 
+/// `eql --help`.
+const USAGE: &str = "\
+usage: detwiki-conformance eql [--shared DIR] [--no-mutations] [--extra PATH]
+
+  --shared DIR    the shared folder (default: ../shared beside the workspace)
+  --no-mutations  skip the mutated queries (the error side)
+  --extra PATH    check EQL outside the corpus instead: raw .eql files and rule TOML
+                  (Elastic Endpoint behaviour rules too) under PATH; prints the
+                  report, leaves the snapshot alone
+";
+
 pub fn run(arguments: &[String]) -> anyhow::Result<()> {
+    if arguments.iter().any(|argument| argument == "--help" || argument == "-h") {
+        print!("{USAGE}");
+        return Ok(());
+    }
     // `--extra PATH` checks EQL outside the shared corpus (raw `.eql` files, or rule TOML such as
     // Elastic Endpoint behaviour rules) and prints the report without touching the snapshot.
     if let Some(position) = arguments.iter().position(|argument| argument == "--extra") {
@@ -271,6 +286,29 @@ fn squash(text: &str) -> String {
     text.split_whitespace().collect()
 }
 
+/// A condition that tests no field against values: a bare expression eql calls `other`
+/// (`true`, `descendant of [...]`, `child of [...]`) and the Elastic Endpoint function
+/// `_arraysearch(array, $entry, condition)`, whose condition is on a `$` variable. detwiki keeps
+/// these opaque, and eql prints their text normalised (`:` as `wildcard(...)`, lists without
+/// parentheses), so such leaves are compared by negation parity and count, not by text.
+fn is_opaque_in_eql(field: &str, class: &str) -> bool {
+    (class == "other" && field.starts_with("e:")) || class == "_arraysearch()"
+}
+
+fn opaque_leaf(negated: bool) -> Leaf {
+    (negated, "opaque".to_owned(), "other".to_owned(), Vec::new())
+}
+
+/// An oracle value in detwiki's vocabulary: eql prints a negative number as an expression
+/// (`(-125.0)`, a negation of a literal), detwiki decodes it as the number.
+fn oracle_value(text: &str) -> String {
+    let key = expression_key(text);
+    match key.strip_prefix("e:") {
+        Some(number) if number.parse::<f64>().is_ok() => format!("n:{number}"),
+        _ => key,
+    }
+}
+
 /// A computed expression (`e:...`) compared without parentheses: eql's renderer drops needed ones
 /// (`a - (b + 1)` prints as `(a - b + 1)`, `-1` as `(-1)`), so only the operands and operators in
 /// order are compared. Other texts are kept.
@@ -285,19 +323,16 @@ fn shape_of_oracle(structure: &Json) -> Shape {
             .into_iter()
             .flatten()
             .map(|leaf| {
-                let mut values: Vec<String> = leaf[3]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .map(|v| expression_key(v.as_str().unwrap_or("")))
-                    .collect();
+                let negated = leaf[0].as_bool().unwrap_or(false);
+                let field = leaf[1].as_str().unwrap_or("");
+                let class = leaf[2].as_str().unwrap_or("");
+                if is_opaque_in_eql(field, class) {
+                    return opaque_leaf(negated);
+                }
+                let mut values: Vec<String> =
+                    leaf[3].as_array().into_iter().flatten().map(|v| oracle_value(v.as_str().unwrap_or(""))).collect();
                 values.sort();
-                (
-                    leaf[0].as_bool().unwrap_or(false),
-                    expression_key(leaf[1].as_str().unwrap_or("")),
-                    leaf[2].as_str().unwrap_or("").to_owned(),
-                    values,
-                )
+                (negated, expression_key(field), class.to_owned(), values)
             })
             .collect();
         predicates.sort();
@@ -400,9 +435,7 @@ fn leaves(expr: &IrExpr, negated: bool, out: &mut Vec<Leaf>) {
     match expr {
         IrExpr::And { items } | IrExpr::Or { items } => items.iter().for_each(|item| leaves(item, negated, out)),
         IrExpr::Not { item } => leaves(item, !negated, out),
-        IrExpr::Opaque { text, .. } => {
-            out.push((negated, format!("opaque:{}", squash(text)), "other".to_owned(), vec![]))
-        }
+        IrExpr::Opaque { .. } => out.push(opaque_leaf(negated)),
         IrExpr::Predicate(predicate) => {
             let written = predicate.written_op.as_str();
             let class = match (written, predicate.op) {

@@ -65,13 +65,18 @@ impl<'a> Parser<'a> {
                 _ => tokens.push(token),
             }
         }
-        // `] as name` is only valid in Elastic Endpoint rules; seeing it switches the dialect for
-        // the whole query (aliases are referenced from other steps, before or after).
+        // `] as name` and the `_arraysearch(array, $entry, condition)` function are only valid in
+        // Elastic Endpoint rules; seeing either switches the dialect for the whole query (aliases
+        // are referenced from other steps, before or after; `$entry` is the function's variable).
         let endpoint_dialect = tokens.windows(3).any(|window| {
             window[0].kind == TokenKind::RightBracket
                 && window[1].kind == TokenKind::Name
                 && &text[window[1].span.range()] == "as"
                 && window[2].kind == TokenKind::Name
+        }) || tokens.windows(2).any(|window| {
+            window[0].kind == TokenKind::Name
+                && text[window[0].span.range()].eq_ignore_ascii_case("_arraysearch")
+                && window[1].kind == TokenKind::LeftParen
         });
         Self { text, tokens, position: 0, diagnostics, depth: 0, endpoint_dialect }
     }
