@@ -248,15 +248,40 @@ impl Parser<'_> {
                     self.expect_closing(TokenKind::RightParen, open);
                 }
             }
+            OperatorKind::Fork => self.parse_fork(operator),
             OperatorKind::TopNested => self.parse_top_nested(operator),
             OperatorKind::GraphMatch => self.parse_graph_match(operator),
             OperatorKind::TopHitters
             | OperatorKind::SampleDistinct
             | OperatorKind::ParseKv
-            | OperatorKind::Fork
             | OperatorKind::Reduce
             | OperatorKind::MakeGraph
             | OperatorKind::Other => self.skip_operator_rest(),
+        }
+    }
+
+    /// `fork (where x > 1 | take 10) Named = (summarize count())`: each branch is a sub-query of
+    /// the piped rows, parsed like a `facet ... with (...)` body so that its operators (nested one
+    /// level, as Kusto.Language lists them) and its syntax errors are seen; the branches were
+    /// skipped as text until public hunting queries showed `fork` outside the team's corpora.
+    fn parse_fork(&mut self, operator: &mut Operator) {
+        loop {
+            let named = self.at(TokenKind::Ident)
+                && self.nth_kind(1) == TokenKind::Assign
+                && self.nth_kind(2) == TokenKind::LeftParen;
+            if named {
+                self.bump();
+                self.bump();
+            }
+            if !self.at(TokenKind::LeftParen) {
+                if operator.sources.is_empty() || named {
+                    self.error_expected("`(` and a fork branch");
+                }
+                return;
+            }
+            let open = self.bump().span;
+            operator.sources.push(self.parse_headless_pipe());
+            self.expect_closing(TokenKind::RightParen, open);
         }
     }
 

@@ -1,0 +1,38 @@
+//! Regressions from the held-out KQL check (`detwiki-conformance kql --rules DIR`, public hunting
+//! queries the team had not seen): each test pins one disagreement class with Kusto.Language.
+
+fn operators(text: &str) -> Vec<String> {
+    let parsed = detwiki_kql::parse(text);
+    assert!(!parsed.has_errors(), "{text:?}: {:?}", parsed.diagnostics);
+    detwiki_kql::operators(&parsed.script)
+        .iter()
+        .map(|operator| format!("{}@{}", operator.keyword, operator.nesting))
+        .collect()
+}
+
+/// `fork` branches are sub-queries: Kusto.Language lists their operators one level down, and
+/// named branches (`Name = (...)`) are branches too. They were skipped as text.
+#[test]
+fn fork_branches_are_parsed_as_sub_queries() {
+    assert_eq!(
+        operators("T | fork (summarize n = dcount(User)) (where x > 1 | take 10)"),
+        ["fork@0", "summarize@1", "where@1", "take@1"]
+    );
+    assert_eq!(operators("T | fork First = (take 1) Second = (top 2 by x)"), ["fork@0", "take@1", "top@1"]);
+}
+
+/// A broken branch is an error now, as it is for Kusto.Language; so is a fork without a branch.
+#[test]
+fn fork_branch_errors_are_reported() {
+    for text in ["T | fork (where x ==)", "T | fork", "T | fork Named = ", "T | fork (take 1"] {
+        assert!(detwiki_kql::parse(text).has_errors(), "{text:?} should be rejected");
+    }
+    // And the predicates inside a branch are comparisons of the query.
+    let text = "T | fork (where Name == 'a') (where Size > 10)";
+    let parsed = detwiki_kql::parse(text);
+    let predicates: Vec<String> = detwiki_kql::predicates(&parsed.script, text)
+        .iter()
+        .map(|predicate| format!("{} {}", predicate.left, predicate.op))
+        .collect();
+    assert_eq!(predicates, ["Name ==", "Size >"]);
+}
