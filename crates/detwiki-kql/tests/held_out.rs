@@ -48,12 +48,20 @@ fn top_takes_one_sort_key() {
     assert_eq!(operators("T | top 5 by a desc nulls last | take 1"), ["top@0", "take@0"]);
 }
 
-/// A table read inside `toscalar(...)` in an `extend` is read by the query (Kusto.Language lists
-/// it among the tables); it was a dataset only when the `toscalar` was a `let` value.
+/// A table read inside `toscalar(...)` in an `extend` or a `where` is read by the query
+/// (Kusto.Language lists it among the tables); it was a dataset only when the `toscalar` was a
+/// `let` value.
 #[test]
-fn toscalar_in_extend_reads_its_table() {
-    let analyses = detwiki_kql::analyze("T | extend Total = toscalar(T2 | count) | where Total > 1");
-    let names: Vec<&str> =
-        analyses.iter().flat_map(|analysis| analysis.datasets.iter().map(|dataset| dataset.name.as_str())).collect();
-    assert!(names.contains(&"T") && names.contains(&"T2"), "{names:?}");
+fn toscalar_in_an_operator_reads_its_table() {
+    for text in [
+        "T | extend Total = toscalar(T2 | count) | where Total > 1",
+        "T | where a == 1 and t == toscalar(T2 | summarize max(t))",
+    ] {
+        let analyses = detwiki_kql::analyze(text);
+        let names: Vec<&str> = analyses
+            .iter()
+            .flat_map(|analysis| analysis.datasets.iter().map(|dataset| dataset.name.as_str()))
+            .collect();
+        assert!(names.contains(&"T") && names.contains(&"T2"), "{text}: {names:?}");
+    }
 }
