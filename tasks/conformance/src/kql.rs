@@ -6,6 +6,10 @@
 //! too, and mutated queries (a deleted parenthesis, a missing operand, a query cut after an
 //! operator keyword) measure the error side of the verdict. The report is written to
 //! `tasks/conformance/snapshots/kql_corpus.snap`.
+//!
+//! `kql --rules DIR` runs the same verdict, splitting, operator, predicate and table comparison on
+//! every KQL query under DIR (KQL the team has not seen, or the hand-written fixtures under
+//! `tasks/conformance/fixtures/kql_held_out`) and writes `kql_<folder name>.snap`; see [`run_rules`].
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
@@ -33,6 +37,10 @@ pub fn run(arguments: &[String]) -> anyhow::Result<()> {
     let oracle = shared.join("oracles/kql_batch.js");
     if !oracle.exists() {
         bail!("detwiki-conformance: {} not found (pass --shared DIR)", oracle.display());
+    }
+    if let Some(position) = arguments.iter().position(|argument| argument == "--rules") {
+        let folder = arguments.get(position + 1).context("--rules needs a folder of KQL rules")?;
+        return run_rules(&oracle, Path::new(folder));
     }
     let commits = corpus_commits(&corpus_dir.join("MANIFEST.toml"));
     let mut report = Report::default();
@@ -79,6 +87,106 @@ pub fn run(arguments: &[String]) -> anyhow::Result<()> {
     println!("{}", summary.join("\n"));
     println!("written {}", path.display());
     Ok(())
+}
+
+/// `--rules DIR`: the queries are read the way the catalog reads them (`detwiki-sources` with KQL
+/// as the folder's language: Markdown fences, raw `.kql`/`.csl`/`.txt` files, Sentinel YAML
+/// `query:`), so what is checked is what a build of that folder would parse. All of them go to
+/// the oracle in one `--stdin-jsonl` run; the oracle splits each query into units as it does for
+/// files, and each unit is compared as in the corpus run. No mutations, semantic or variant
+/// checks: those measure the parser, not a folder.
+fn run_rules(oracle: &Path, folder: &Path) -> anyhow::Result<()> {
+    let root = folder.canonicalize().with_context(|| format!("no folder of KQL rules at {}", folder.display()))?;
+    let name = root.file_name().map_or_else(|| "rules".to_owned(), |name| name.to_string_lossy().into_owned());
+    let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize()?;
+    let shown = root.strip_prefix(&workspace).unwrap_or(&root).display().to_string();
+    let read = detwiki_sources::read_paths_as(std::slice::from_ref(&root), &[detwiki_ir::Language::Kql]);
+    // Provenance paths are the folder as given followed by the path inside it.
+    let prefix = format!("{}/", root.to_string_lossy().trim_start_matches('/'));
+    let mut queries: Vec<(String, u32, String)> = Vec::new();
+    let mut files: BTreeMap<String, usize> = BTreeMap::new();
+    for rule in &read.rules {
+        let path = rule.provenance.path.strip_prefix(&prefix).unwrap_or(&rule.provenance.path).to_owned();
+        for query in rule.queries.iter().filter(|query| query.language == detwiki_ir::Language::Kql) {
+            let line = detwiki_ir::LineIndex::new(&rule.file_text).line(query.span.start);
+            *files.entry(path.clone()).or_default() += 1;
+            queries.push((path.clone(), line, query.text.clone()));
+        }
+    }
+    let mut input = String::new();
+    for (index, (_, _, text)) in queries.iter().enumerate() {
+        input.push_str(&serde_json::json!({"id": index.to_string(), "text": text, "format": "kql"}).to_string());
+        input.push('\n');
+    }
+    let lines = run_oracle(oracle, &root, &["--stdin-jsonl".to_owned()], Some(input))?;
+    let mut kusto_version = String::new();
+    let mut by_query: BTreeMap<usize, Vec<Json>> = BTreeMap::new();
+    for line in lines {
+        if line.get("summary").is_some() {
+            kusto_version = line["kusto_language"].as_str().unwrap_or("").to_owned();
+        } else if let Some(id) = line["id"].as_str().and_then(|id| id.parse::<usize>().ok()) {
+            by_query.entry(id).or_default().push(line);
+        }
+    }
+    let mut stats = Stats::default();
+    let mut report = Report::default();
+    for (id, (path, line, text)) in queries.iter().enumerate() {
+        let Some(units) = by_query.get_mut(&id) else { continue };
+        // Located by file and line in the file, as a reader of the snapshot looks them up.
+        for unit in units.iter_mut() {
+            unit["file"] = Json::String(path.clone());
+            unit["line"] = Json::from(u64::from(*line) + unit["line"].as_u64().unwrap_or(1) - 1);
+        }
+        compare_block(text, units, &mut stats, &mut report);
+    }
+    let without_units = queries.len() - by_query.len();
+    let text = render_rules(&shown, &kusto_version, &files, without_units, &stats, &report);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("snapshots").join(format!("kql_{name}.snap"));
+    std::fs::create_dir_all(path.parent().unwrap_or(Path::new(".")))?;
+    std::fs::write(&path, &text)?;
+    let summary: Vec<&str> = text.lines().take_while(|line| !line.starts_with("## Disagreements")).collect();
+    println!("{}", summary.join("\n"));
+    println!("written {}", path.display());
+    Ok(())
+}
+
+/// The `--rules` snapshot: the corpus figures for one folder, headed by issue 8's measure (of the
+/// units Kusto.Language accepts, the share detwiki accepts too), then every disagreement.
+fn render_rules(
+    shown: &str,
+    kusto_version: &str,
+    files: &BTreeMap<String, usize>,
+    without_units: usize,
+    stats: &Stats,
+    report: &Report,
+) -> String {
+    let accepted = stats.units - stats.oracle_errors;
+    let mut out = format!(
+        "# KQL conformance on {shown}: detwiki-kql against Kusto.Language {kusto_version} (../shared/oracles/kql_batch.js)\n"
+    );
+    out.push_str(&format!("# Reproduce: cargo run -p detwiki-conformance -- kql --rules {shown}\n\n"));
+    out.push_str(&format!(
+        "files with KQL: {}; queries: {} ({without_units} blank or comments only, no unit)\n",
+        files.len(),
+        files.values().sum::<usize>()
+    ));
+    out.push_str(&format!(
+        "detwiki parses without errors where Kusto.Language does: {}/{accepted} ({})\n\n",
+        stats.compared,
+        percent(stats.compared, accepted)
+    ));
+    out.push_str(&render_stats(stats));
+    out.push_str(&format!("\n## Disagreements ({})\n", report.disagreements.len()));
+    for line in &report.disagreements {
+        out.push_str(line);
+        out.push('\n');
+    }
+    // What was read, so a file the reader skipped (no KQL fence, an unknown extension) shows by its absence.
+    out.push_str(&format!("\n## Queries read per file ({})\n", files.len()));
+    for (file, count) in files {
+        out.push_str(&format!("{file}: {count}\n"));
+    }
+    out
 }
 
 fn corpus_commits(manifest: &Path) -> BTreeMap<String, String> {

@@ -126,6 +126,16 @@ impl Parser<'_> {
                 operator.items.push(self.parse_expr());
                 if self.expect_word("by") {
                     operator.by = self.parse_item_list(true, false, true);
+                    // `top` sorts by one key: Kusto.Language rejects `top 5 by a, b` (found by the
+                    // held-out probes); the extra keys stay in the tree but are reported.
+                    if let Some(second) = operator.by.get(1) {
+                        let span = second.span;
+                        self.report(diagnostics::expected(
+                            "`|` or the end of the query: `top` takes one sort key",
+                            "`,`",
+                            span,
+                        ));
+                    }
                 }
             }
             OperatorKind::Sort => {
@@ -248,15 +258,40 @@ impl Parser<'_> {
                     self.expect_closing(TokenKind::RightParen, open);
                 }
             }
+            OperatorKind::Fork => self.parse_fork(operator),
             OperatorKind::TopNested => self.parse_top_nested(operator),
             OperatorKind::GraphMatch => self.parse_graph_match(operator),
             OperatorKind::TopHitters
             | OperatorKind::SampleDistinct
             | OperatorKind::ParseKv
-            | OperatorKind::Fork
             | OperatorKind::Reduce
             | OperatorKind::MakeGraph
             | OperatorKind::Other => self.skip_operator_rest(),
+        }
+    }
+
+    /// `fork (where x > 1 | take 10) Named = (summarize count())`: each branch is a sub-query of
+    /// the piped rows, parsed like a `facet ... with (...)` body so that its operators (nested one
+    /// level, as Kusto.Language lists them) and its syntax errors are seen; the branches were
+    /// skipped as text until public hunting queries showed `fork` outside the team's corpora.
+    fn parse_fork(&mut self, operator: &mut Operator) {
+        loop {
+            let named = self.at(TokenKind::Ident)
+                && self.nth_kind(1) == TokenKind::Assign
+                && self.nth_kind(2) == TokenKind::LeftParen;
+            if named {
+                self.bump();
+                self.bump();
+            }
+            if !self.at(TokenKind::LeftParen) {
+                if operator.sources.is_empty() || named {
+                    self.error_expected("`(` and a fork branch");
+                }
+                return;
+            }
+            let open = self.bump().span;
+            operator.sources.push(self.parse_headless_pipe());
+            self.expect_closing(TokenKind::RightParen, open);
         }
     }
 
