@@ -7,6 +7,8 @@
 //! The folder comes from `DETWIKI_SHARED`, else `<workspace>/../shared`. When it is missing the
 //! test prints `SKIPPED:` and passes, unless `DETWIKI_REQUIRE_SHARED=1`.
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use detwiki_catalog::{analysis_coverage, analyze_rule};
@@ -49,13 +51,7 @@ struct Recall {
 #[test]
 fn elastic_integrations_are_covered() {
     let Some(shared) = shared() else { return };
-    let specs = detwiki_sources::load_sources_file(&shared.join("corpus/MANIFEST.toml")).expect("manifest");
-    let spec = specs
-        .iter()
-        .find(|spec| detwiki_sources::source_name(spec) == "elastic/detection-rules")
-        .expect("elastic source in the manifest");
-    let options = detwiki_sources::ReadOptions { cache_dir: std::env::temp_dir().join("detwiki-catalog-test-cache") };
-    let read = detwiki_sources::read_source(spec, &options, &|_| {}).expect("source reads");
+    let read = common::manifest_source(&shared, "elastic/detection-rules");
     let knowledge = Knowledge::bundled();
     let table: BTreeMap<&str, &[&str]> = INTEGRATION_PROVIDERS.iter().copied().collect();
     let mut recall: BTreeMap<String, Recall> = BTreeMap::new();

@@ -11,6 +11,8 @@
 //! The folder comes from `DETWIKI_SHARED`, else `<workspace>/../shared`. When it is missing the
 //! test prints `SKIPPED:` and passes, unless `DETWIKI_REQUIRE_SHARED=1`.
 
+mod common;
+
 use std::collections::BTreeMap;
 
 use detwiki_catalog::{FireLevel, TelemetryProfile, analysis_coverage, analyze_rule, rule_firing};
@@ -35,13 +37,7 @@ fn elastic_defend_profile_fires_endpoint_rules() {
         &std::fs::read_to_string(profile_path).expect("the elastic-defend profile"),
     )
     .expect("profile parses");
-    let specs = detwiki_sources::load_sources_file(&shared.join("corpus/MANIFEST.toml")).expect("manifest");
-    let spec = specs
-        .iter()
-        .find(|spec| detwiki_sources::source_name(spec) == "elastic/detection-rules")
-        .expect("elastic source in the manifest");
-    let options = detwiki_sources::ReadOptions { cache_dir: std::env::temp_dir().join("detwiki-catalog-test-cache") };
-    let read = detwiki_sources::read_source(spec, &options, &|_| {}).expect("source reads");
+    let read = common::manifest_source(&shared, "elastic/detection-rules");
     let knowledge = Knowledge::bundled();
 
     // Per query language: endpoint rules, and those that can fire fully / partly.

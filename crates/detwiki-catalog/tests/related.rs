@@ -9,20 +9,7 @@ use std::path::{Path, PathBuf};
 
 use detwiki_catalog::{Catalog, CatalogIndex, RelatedView, RuleView, SourceEntry};
 use detwiki_knowledge::Knowledge;
-
-fn shared() -> Option<PathBuf> {
-    let path = std::env::var_os("DETWIKI_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
-    if path.join("corpus/MANIFEST.toml").is_file() {
-        return Some(path);
-    }
-    if std::env::var("DETWIKI_REQUIRE_SHARED").as_deref() == Ok("1") {
-        panic!("{} is missing and DETWIKI_REQUIRE_SHARED=1", path.display());
-    }
-    println!("SKIPPED: {} not found", path.display());
-    None
-}
+use detwiki_testkit::shared_dir as shared;
 
 const SIGMA_RDP: &str = "SigmaHQ__sigma/rules/windows/process_creation/proc_creation_win_reg_rdp_keys_tamper.yml";
 const SIGMA_PRINTBRM: &str = "SigmaHQ__sigma/rules/windows/process_creation/proc_creation_win_lolbin_printbrm.yml";

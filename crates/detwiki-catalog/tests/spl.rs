@@ -5,6 +5,8 @@
 //! The folder comes from `DETWIKI_SHARED`, else `<workspace>/../shared`. When it is missing the
 //! tests print `SKIPPED:` and pass, unless `DETWIKI_REQUIRE_SHARED=1`.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::OnceLock;
@@ -20,14 +22,7 @@ fn catalog() -> Option<&'static Catalog> {
     CATALOG
         .get_or_init(|| {
             let shared = shared()?;
-            let specs = detwiki_sources::load_sources_file(&shared.join("corpus/MANIFEST.toml")).expect("manifest");
-            let options =
-                detwiki_sources::ReadOptions { cache_dir: std::env::temp_dir().join("detwiki-catalog-test-cache") };
-            let spec = specs
-                .iter()
-                .find(|spec| detwiki_sources::source_name(spec) == "splunk/security_content")
-                .expect("splunk source in the manifest");
-            let read = detwiki_sources::read_source(spec, &options, &|_| {}).expect("source reads");
+            let read = common::manifest_source(&shared, "splunk/security_content");
             let entry = detwiki_catalog::SourceEntry { info: read.info, context: read.context };
             Some(Catalog::build(vec![(entry, read.rules)], &|_| {}))
         })

@@ -6,6 +6,8 @@
 //! The folder comes from `DETWIKI_SHARED`, else `<workspace>/../shared`. When it is missing the
 //! tests print `SKIPPED:` and pass, unless `DETWIKI_REQUIRE_SHARED=1`.
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use detwiki_catalog::{Catalog, CatalogIndex, SourceEntry};
@@ -165,13 +167,7 @@ fn held_out_rules_analysed_and_data_sources_recalled() {
 #[test]
 fn chronicle_rules_through_the_catalog() {
     let Some(shared) = shared() else { return };
-    let specs = detwiki_sources::load_sources_file(&shared.join("corpus/MANIFEST.toml")).expect("manifest");
-    let options = detwiki_sources::ReadOptions { cache_dir: std::env::temp_dir().join("detwiki-catalog-yaral-cache") };
-    let spec = specs
-        .iter()
-        .find(|spec| detwiki_sources::source_name(spec) == "chronicle/detection-rules")
-        .expect("the Chronicle source is in the manifest");
-    let read = detwiki_sources::read_source(spec, &options, &|_| {}).expect("source reads");
+    let read = common::manifest_source(&shared, "chronicle/detection-rules");
     // The SigmaHQ rules the converted rules name, so that their links resolve.
     let uuids: BTreeSet<String> = read
         .rules

@@ -5,24 +5,11 @@
 //! The folder comes from `DETWIKI_SHARED`, else `<workspace>/../shared`. When it is missing the
 //! test prints `SKIPPED:` and passes, unless `DETWIKI_REQUIRE_SHARED=1`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use detwiki_catalog::{Catalog, SourceEntry};
 use detwiki_site::{SiteOptions, build_site, format_timestamp, rule_folder};
-
-fn shared() -> Option<PathBuf> {
-    let path = std::env::var_os("DETWIKI_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
-    if path.join("corpus/MANIFEST.toml").is_file() {
-        return Some(path);
-    }
-    if std::env::var("DETWIKI_REQUIRE_SHARED").as_deref() == Ok("1") {
-        panic!("{} is missing and DETWIKI_REQUIRE_SHARED=1", path.display());
-    }
-    println!("SKIPPED: {} not found", path.display());
-    None
-}
+use detwiki_testkit::shared_dir as shared;
 
 fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|error| panic!("{}: {error}", path.display()))
